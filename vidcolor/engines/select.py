@@ -1,0 +1,65 @@
+"""Pick the best back-end this machine can run, and say why."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+import torch
+
+from vidcolor.engines.base import Engine
+from vidcolor.engines.torch_engine import TorchEngine
+from vidcolor.errors import EngineError, UsageError
+from vidcolor.models.loading import LoadedModel
+
+log = logging.getLogger(__name__)
+
+ENGINE_CHOICES = ("auto", "tensorrt", "torch")
+
+
+def available_engines() -> dict[str, str]:
+    """Back-end name to a reason it is or is not usable here."""
+    cuda = torch.cuda.is_available()
+    gpu = torch.cuda.get_device_name(0) if cuda else None
+    trt = importlib.util.find_spec("tensorrt") is not None
+    return {
+        "tensorrt": f"ready on {gpu}" if (trt and cuda) else ("no CUDA GPU" if trt else "tensorrt is not installed"),
+        "torch-cuda-fp16": f"ready on {gpu}" if cuda else "no CUDA GPU visible to torch",
+        "torch-cpu-fp32": f"ready, {torch.get_num_threads()} threads",
+    }
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as ex:
+        raise UsageError(f"unknown device {device!r}; use auto, cpu or cuda[:N]") from ex
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda asked for, but torch sees no CUDA GPU; use --device cpu")
+    return dev
+
+
+def open_engine(model: LoadedModel, *, device: str = "auto", engine: str = "auto", max_batch: int = 16) -> Engine:
+    """The best engine for ``model`` on ``device``.
+
+    ``auto`` tries TensorRT on a CUDA device when it imports and falls back to
+    PyTorch with a logged warning if its build fails.
+    """
+    if engine not in ENGINE_CHOICES:
+        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
+    dev = resolve_device(device)
+    want_trt = engine == "tensorrt" or (engine == "auto" and dev.type == "cuda" and importlib.util.find_spec("tensorrt"))
+    if want_trt:
+        if dev.type != "cuda":
+            raise UsageError("--engine tensorrt needs a CUDA GPU")
+        try:
+            from vidcolor.engines.tensorrt_engine import TensorRTEngine
+
+            return TensorRTEngine.for_model(model, device=dev, max_batch=max_batch)
+        except (ImportError, EngineError) as ex:
+            if engine == "tensorrt":
+                raise EngineError(f"TensorRT engine unavailable: {ex}") from ex
+            log.warning("TensorRT engine unavailable (%s); using PyTorch CUDA FP16", ex)
+    return TorchEngine(model.network, device=dev, input_size=model.input_size, max_batch=max_batch)
