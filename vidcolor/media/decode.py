@@ -1,0 +1,132 @@
+"""Decoding: frames out of a container, each with its timestamp and a zero-copy view of its luma."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vidcolor.errors import MediaError
+from vidcolor.media.errors import describe, reading
+from vidcolor.media.probe import PLANAR_FORMATS, VideoInfo
+
+log = logging.getLogger(__name__)
+
+ON_ERROR_CHOICES = ("stop", "skip")
+
+
+@dataclass
+class DecodedFrame:
+    """One picture: its pts in the stream's time base and its luma plane.
+
+    ``luma`` views the decoder's buffer (no copy); ``frame`` keeps that buffer alive.
+    ``repeated`` marks a frame that stands in for one the decoder could not decode.
+    """
+
+    pts: int
+    luma: np.ndarray
+    frame: av.VideoFrame
+    repeated: bool = False
+
+
+def plane_view(plane: av.video.plane.VideoPlane, width: int, height: int, dtype: np.dtype) -> np.ndarray:
+    """A (height, width) array over a plane's memory, skipping the line padding."""
+    itemsize = np.dtype(dtype).itemsize
+    buf = np.frombuffer(plane, dtype=dtype)
+    return buf.reshape(height, plane.line_size // itemsize)[:, :width]
+
+
+@dataclass
+class DecodeStats:
+    frames: int = 0
+    concealed: int = 0
+    first_error: str | None = None
+
+
+class FrameReader:
+    """Iterate a file's first video stream as DecodedFrames, threaded, in presentation order.
+
+    Args:
+        path: the input file.
+        info: its probed VideoInfo.
+        on_error: ``stop`` raises MediaError at the first undecodable packet, naming its time;
+            ``skip`` repeats the previous picture in its place and counts it in ``stats``.
+        hwaccel: ``cuda`` to decode on NVDEC when FFmpeg has it (falls back to software, logged).
+    """
+
+    def __init__(self, path: Path, info: VideoInfo, *, on_error: str = "stop", hwaccel: str | None = None) -> None:
+        if on_error not in ON_ERROR_CHOICES:
+            raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
+        self.path = Path(path)
+        self.info = info
+        self.on_error = on_error
+        self.hwaccel = hwaccel
+        self.stats = DecodeStats()
+        bits = PLANAR_FORMATS[info.read_format][0]
+        self._dtype = np.dtype(np.uint16 if bits > 8 else np.uint8)
+
+    def _open(self) -> av.container.InputContainer:
+        kwargs = {}
+        if self.hwaccel:
+            try:
+                kwargs["hwaccel"] = av.codec.hwaccel.HWAccel(device_type=self.hwaccel, allow_software_fallback=True)
+            except (av.error.FFmpegError, ValueError, AttributeError) as ex:
+                log.warning("hardware decoding (%s) unavailable: %s; decoding in software", self.hwaccel, describe(ex))
+        container = av.open(str(self.path), metadata_errors="replace", **kwargs)
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        return container
+
+    def _to_decoded(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
+        fmt = self.info.read_format
+        if frame.format.name != fmt:
+            # hardware frames, mid-stream format changes and non-planar inputs land here
+            frame = frame.reformat(format=fmt)
+        return DecodedFrame(pts=pts, luma=plane_view(frame.planes[0], frame.width, frame.height, self._dtype), frame=frame)
+
+    def __iter__(self) -> Iterator[DecodedFrame]:
+        with reading(self.path):
+            container = self._open()
+            try:
+                yield from self._frames(container)
+            finally:
+                container.close()
+
+    def _frames(self, container: av.container.InputContainer) -> Iterator[DecodedFrame]:
+        stream = container.streams.video[0]
+        tb = stream.time_base
+        last: DecodedFrame | None = None
+        last_pts = None
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except (av.error.FFmpegError, ValueError) as ex:
+                at = float(packet.pts * tb) if packet.pts is not None and tb else None
+                where = f" at {at:.3f} s" if at is not None else ""
+                msg = f"undecodable video packet{where}: {describe(ex)}"
+                if self.on_error == "stop":
+                    raise MediaError(f"{self.path}: {msg}; rerun with --on-error skip to conceal it") from ex
+                self.stats.first_error = self.stats.first_error or msg
+                if last is not None and packet.pts is not None and (last_pts is None or packet.pts > last_pts):
+                    self.stats.concealed += 1
+                    last_pts = packet.pts
+                    yield DecodedFrame(pts=packet.pts, luma=last.luma, frame=last.frame, repeated=True)
+                continue
+            for frame in frames:
+                pts = frame.pts if frame.pts is not None else frame.dts
+                if pts is None:
+                    pts = 0 if last_pts is None else last_pts + 1
+                if last_pts is not None and pts <= last_pts:
+                    # a damaged stream can repeat timestamps; encoders need them strictly increasing
+                    log.debug("non-increasing pts %s after %s; shifted", pts, last_pts)
+                    pts = last_pts + 1
+                last_pts = pts
+                if frame.is_corrupt and self.on_error == "skip":
+                    self.stats.concealed += 1
+                last = self._to_decoded(frame, pts)
+                self.stats.frames += 1
+                yield last

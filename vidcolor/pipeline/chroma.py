@@ -1,0 +1,47 @@
+"""One batch of luma planes to Cb/Cr planes: the colouring step of the stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from vidcolor.color.decoding import DEFAULT_TEMPERATURE
+from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
+from vidcolor.engines.base import Engine
+from vidcolor.pipeline.predict import Smoother, predict_ab, upsample_ab
+
+
+@dataclass
+class ChromaPredictor:
+    """Colours batches of luma planes.
+
+    Attributes:
+        engine: the network back-end.
+        in_spec: how the input's luma is coded (range, bits, matrix).
+        out_spec: how the output's chroma is coded (its bits may differ, e.g. ProRes).
+        chroma_shape: (height, width) of the output's chroma planes.
+    """
+
+    engine: Engine
+    in_spec: ChromaSpec
+    out_spec: ChromaSpec
+    chroma_shape: tuple[int, int]
+    temperature: float = DEFAULT_TEMPERATURE
+    smoother: Smoother | None = None
+
+    def __call__(self, lumas: list[np.ndarray]) -> np.ndarray:
+        """(B, H, W) luma codes to (B, 2, h, w) Cb/Cr codes at the output's chroma resolution."""
+        stacked = np.stack(lumas)
+        if stacked.dtype == np.uint16:
+            stacked = stacked.astype(np.int32)  # torch has no general uint16 arithmetic
+        y = torch.from_numpy(stacked).to(self.engine.device, non_blocking=True).unsqueeze(1)
+        l_full = l_from_luma(y, self.in_spec)
+        ab = predict_ab(self.engine, l_full, temperature=self.temperature, smoother=self.smoother)
+        ab = upsample_ab(ab, self.chroma_shape)
+        l_chroma = F.interpolate(l_full, size=self.chroma_shape, mode="area")
+        codes = chroma_from_lab(torch.cat([l_chroma, ab], dim=1), self.out_spec)
+        out_dtype = np.uint16 if self.out_spec.bits > 8 else np.uint8
+        return codes.cpu().numpy().astype(out_dtype)

@@ -1,0 +1,46 @@
+"""Configuration of one colourisation run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vidcolor.media.encode import EncodeOptions
+
+DEFAULT_BATCH_SIZE = 8
+
+
+@dataclass(frozen=True)
+class ColorizeOptions:
+    """Everything ``colorize`` needs besides the two paths.
+
+    Attributes:
+        model: a registered model name, or ``auto`` (eccv16 when its weights are on
+            this machine, else the bundled ``lite``).
+        weights: a local weights file for the model.
+        device: ``auto``, ``cpu`` or ``cuda[:N]``.
+        engine: ``auto``, ``torch`` or ``tensorrt``.
+        batch_size: frames per network call.
+        temperature: annealed-mean temperature; None takes the model's own default.
+        temporal: temporal smoothing mode (``off``, ``ema``, ``flow``).
+        temporal_strength: 0..1, how strongly colour is carried from frame to frame.
+        encode: how the video stream is encoded.
+        overwrite: replace an existing output.
+        on_error: ``stop`` at the first undecodable frame, or ``skip`` (conceal) it.
+        hwaccel: ``cuda`` for NVDEC decoding, None for software.
+        random_seed: use seeded random weights (tests and benchmarks only).
+    """
+
+    model: str = "auto"
+    weights: Path | None = None
+    device: str = "auto"
+    engine: str = "auto"
+    batch_size: int = DEFAULT_BATCH_SIZE
+    temperature: float | None = None
+    temporal: str = "off"
+    temporal_strength: float = 0.5
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    overwrite: bool = False
+    on_error: str = "stop"
+    hwaccel: str | None = None
+    random_seed: int | None = None

@@ -1,0 +1,50 @@
+"""Where the output goes: checks before a run, a temporary file during it, an atomic rename after."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from vidcolor.errors import MediaError, UsageError
+
+PARTIAL_MARK = ".vidcolor-partial"
+
+
+def check_paths(src: Path, dst: Path, *, overwrite: bool) -> None:
+    """Refuse runs that would write over the input or over an existing file, or cannot write at all."""
+    if not src.exists():
+        raise MediaError(f"{src} does not exist")
+    if dst.exists() and dst.is_dir():
+        raise UsageError(f"{dst} is a folder; give a file name for the output")
+    if dst.resolve() == src.resolve() or (dst.exists() and os.path.samefile(src, dst)):
+        raise UsageError(f"the output {dst} is the input; vidcolor never writes over its input")
+    if dst.exists() and not overwrite:
+        raise UsageError(f"{dst} already exists; pass --overwrite to replace it")
+    parent = dst.parent if str(dst.parent) else Path(".")
+    if not parent.is_dir():
+        raise MediaError(f"the output folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise MediaError(f"the output folder {parent} is not writable")
+
+
+def partial_path(dst: Path) -> Path:
+    """A hidden name beside the target, keeping its extension so the muxer is chosen the same way."""
+    return dst.with_name(f".{dst.stem}{PARTIAL_MARK}-{os.getpid()}{dst.suffix}")
+
+
+@contextlib.contextmanager
+def atomic_output(dst: Path) -> Iterator[Path]:
+    """Yield a temporary path; on success it replaces ``dst``, on any error or interrupt it is deleted."""
+    tmp = partial_path(dst)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, dst)
+    except OSError as ex:
+        raise MediaError(f"cannot write {dst}: {ex.strerror or ex}") from ex
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

@@ -1,0 +1,42 @@
+"""Progress of a run as plain data, for a CLI bar or any other caller."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int | None
+    elapsed: float
+
+    @property
+    def fps(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        if not self.total or self.done == 0:
+            return None
+        return max(self.total - self.done, 0) / self.fps
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class ProgressMeter:
+    """Counts frames and tells the callback; thread-safe enough for one writer thread."""
+
+    def __init__(self, total: int | None, callback: ProgressCallback | None) -> None:
+        self.total = total if total and total > 0 else None
+        self.callback = callback
+        self.done = 0
+        self._start = time.perf_counter()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.callback is not None:
+            self.callback(Progress(self.done, self.total, time.perf_counter() - self._start))
