@@ -41,19 +41,37 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
+def choose_engine(device: str = "auto", engine: str = "auto") -> tuple[str, torch.device, str]:
+    """Which back-end ``open_engine`` tries first for these options, on which device, and why.
+
+    Raises:
+        UsageError: the options are unknown or contradict this machine.
+    """
+    if engine not in ENGINE_CHOICES:
+        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
+    dev = resolve_device(device)
+    trt = importlib.util.find_spec("tensorrt") is not None
+    if engine == "tensorrt":
+        if dev.type != "cuda":
+            raise UsageError("--engine tensorrt needs a CUDA GPU")
+        return "tensorrt", dev, "asked for with --engine tensorrt"
+    if engine == "auto" and dev.type == "cuda" and trt:
+        return "tensorrt", dev, "CUDA GPU and tensorrt present (falls back to torch-cuda-fp16 if the plan cannot be built)"
+    if dev.type == "cuda":
+        why = "asked for with --engine torch" if engine == "torch" else "CUDA GPU present, tensorrt is not installed"
+        return "torch-cuda-fp16", dev, why
+    why = "asked for with --device cpu" if device == "cpu" else "no CUDA GPU visible to torch"
+    return f"torch-{dev.type}-fp32", dev, why
+
+
 def open_engine(model: LoadedModel, *, device: str = "auto", engine: str = "auto", max_batch: int = 16) -> Engine:
     """The best engine for ``model`` on ``device``.
 
     ``auto`` tries TensorRT on a CUDA device when it imports and falls back to
     PyTorch with a logged warning if its build fails.
     """
-    if engine not in ENGINE_CHOICES:
-        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
-    dev = resolve_device(device)
-    want_trt = engine == "tensorrt" or (engine == "auto" and dev.type == "cuda" and importlib.util.find_spec("tensorrt"))
-    if want_trt:
-        if dev.type != "cuda":
-            raise UsageError("--engine tensorrt needs a CUDA GPU")
+    choice, dev, _ = choose_engine(device, engine)
+    if choice == "tensorrt":
         try:
             from vidcolor.engines.tensorrt_engine import TensorRTEngine
 

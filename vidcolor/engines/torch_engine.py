@@ -1,19 +1,57 @@
-"""PyTorch back-end: float32 on the CPU, FP16 body on CUDA."""
+"""PyTorch back-end: float32 eager on the CPU; on CUDA an FP16 channels-last body replayed from CUDA graphs.
+
+On CUDA, per-launch CPU overhead matters at small batches and host-to-device
+copies would otherwise serialise with compute, so the CUDA path:
+
+* captures one CUDA graph per padded batch size (powers of two up to
+  ``max_batch``) and pads a partial batch up to the captured size;
+* stages CPU input in pinned host memory and uploads it on a separate copy
+  stream, double-buffered, so the upload of batch N+1 overlaps the compute of
+  batch N (``__call__`` does not wait for the GPU).
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 log = logging.getLogger(__name__)
 
+_WARMUP_RUNS = 3  # lets cudnn.benchmark pick its algorithms before capture freezes them
+
+
+@dataclass
+class _Graph:
+    graph: torch.cuda.CUDAGraph
+    static_in: torch.Tensor  # (B,1,S,S) float32; the graph casts to FP16 itself
+    static_out: torch.Tensor
+
+
+@dataclass
+class _Staging:
+    """One of two upload slots: pinned host buffer, device buffer, and the events guarding them."""
+
+    host: torch.Tensor
+    device: torch.Tensor
+    uploaded: torch.cuda.Event  # the copy from `host` finished: host may be rewritten
+    consumed: torch.cuda.Event  # compute has read `device`: it may be overwritten
+
 
 class TorchEngine:
-    """Eager PyTorch inference; on CUDA the body runs in FP16 with channels-last memory."""
+    """Eager float32 PyTorch on the CPU; FP16 channels-last with CUDA graphs and overlapped uploads on CUDA."""
 
-    def __init__(self, network: nn.Module, *, device: torch.device, input_size: int, max_batch: int = 16) -> None:
+    def __init__(
+        self,
+        network: nn.Module,
+        *,
+        device: torch.device,
+        input_size: int,
+        max_batch: int = 16,
+        cuda_graphs: bool = True,
+    ) -> None:
         self.device = device
         self.input_size = input_size
         self.max_batch = max_batch
@@ -24,14 +62,101 @@ class TorchEngine:
             network = network.half().to(memory_format=torch.channels_last)
             torch.backends.cudnn.benchmark = True
         self.network = network
+        self.cuda_graphs = cuda_graphs and self.half
+        self._graphs: dict[int, _Graph] = {}
+        self._staging: list[_Staging] = []
+        self._slot = 0
+        if self.half:
+            self._copy_stream = torch.cuda.Stream(device)
+            self._staging = [self._new_staging() for _ in range(2)]
 
-    @torch.inference_mode()
-    def __call__(self, l_batch: torch.Tensor) -> torch.Tensor:
-        x = l_batch.to(self.device, non_blocking=True)
+    def _new_staging(self) -> _Staging:
+        shape = (self.max_batch, 1, self.input_size, self.input_size)
+        # Events never recorded make the first waits on them no-ops.
+        return _Staging(
+            host=torch.empty(shape, dtype=torch.float32, pin_memory=True),
+            device=torch.empty(shape, dtype=torch.float32, device=self.device),
+            uploaded=torch.cuda.Event(),
+            consumed=torch.cuda.Event(),
+        )
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The body on (B,1,S,S) float32 device input; what CUDA graphs capture."""
         if self.half:
             x = x.half().contiguous(memory_format=torch.channels_last)
         return self.network(x)
 
+    @torch.inference_mode()
+    def __call__(self, l_batch: torch.Tensor) -> torch.Tensor:
+        if not self.half:
+            return self.network(l_batch.to(self.device))
+        if l_batch.shape[0] > self.max_batch:
+            return torch.cat([self(chunk) for chunk in l_batch.split(self.max_batch)])
+        n = l_batch.shape[0]
+        compute = torch.cuda.current_stream(self.device)
+        slot = self._upload(l_batch, compute) if l_batch.device.type == "cpu" else None
+        x = slot.device[:n] if slot is not None else l_batch.to(self.device).float()
+        if self.cuda_graphs:
+            g = self._graph_for(n)
+            g.static_in[:n].copy_(x)
+            if n < g.static_in.shape[0]:
+                g.static_in[n:].zero_()  # padding rows: deterministic, and never returned
+            self._release(slot, compute)
+            g.graph.replay()
+            # The static output is overwritten by the next replay; hand out a copy.
+            return g.static_out[:n].clone()
+        out = self._forward(x)
+        self._release(slot, compute)
+        return out
+
+    def _upload(self, l_batch: torch.Tensor, compute: torch.cuda.Stream) -> _Staging:
+        """Start copying CPU input to the GPU via pinned memory on the copy stream; ``compute`` waits for it."""
+        n = l_batch.shape[0]
+        slot = self._staging[self._slot]
+        self._slot ^= 1
+        slot.uploaded.synchronize()  # the last copy out of this pinned buffer is done (two calls ago)
+        slot.host[:n].copy_(l_batch)
+        with torch.cuda.stream(self._copy_stream):
+            # The device buffer may still be read by compute enqueued two calls ago.
+            self._copy_stream.wait_event(slot.consumed)
+            slot.device[:n].copy_(slot.host[:n], non_blocking=True)
+            slot.uploaded.record(self._copy_stream)
+        compute.wait_event(slot.uploaded)
+        return slot
+
+    @staticmethod
+    def _release(slot: _Staging | None, compute: torch.cuda.Stream) -> None:
+        # Recorded after the work reading slot.device is enqueued, so the next upload into it waits for that work.
+        if slot is not None:
+            slot.consumed.record(compute)
+
+    def _graph_for(self, n: int) -> _Graph:
+        size = min(self.max_batch, 1 << (n - 1).bit_length())
+        graph = self._graphs.get(size)
+        if graph is None:
+            graph = self._capture(size)
+            self._graphs[size] = graph
+        return graph
+
+    def _capture(self, size: int) -> _Graph:
+        static_in = torch.zeros((size, 1, self.input_size, self.input_size), device=self.device)
+        # Warm-up on a side stream, as torch.cuda.graph's documentation requires, so lazy
+        # initialisation and cudnn autotuning happen outside the capture.
+        side = torch.cuda.Stream(self.device)
+        side.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(side):
+            for _ in range(_WARMUP_RUNS):
+                self._forward(static_in)
+        torch.cuda.current_stream(self.device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        # thread_local: a decoder thread touching CUDA meanwhile must not invalidate the capture.
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+            static_out = self._forward(static_in)
+        log.debug("captured a CUDA graph for batch %d", size)
+        return _Graph(graph, static_in, static_out)
+
     def describe(self) -> str:
-        threads = f", {torch.get_num_threads()} threads" if self.device.type == "cpu" else ""
-        return f"{self.name} on {self.device}{threads}"
+        if self.device.type == "cpu":
+            return f"{self.name} on cpu, {torch.get_num_threads()} threads"
+        graphs = "CUDA graphs" if self.cuda_graphs else "eager"
+        return f"{self.name} on {self.device} ({torch.cuda.get_device_name(self.device)}), channels-last, {graphs}, batch <= {self.max_batch}"

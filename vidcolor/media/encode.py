@@ -88,6 +88,8 @@ class VideoWriter:
             self.stream = self._add_video_stream()
             self.remuxer = Remuxer(source, self.container, skip_index=info.index)
             self.container.metadata.update(self.remuxer.metadata)
+            # statistics tags describe the old encode; the rest (language, title) still holds
+            self.stream.metadata.update({k: v for k, v in self.remuxer.video_metadata.items() if not k.startswith(("_STATISTICS", "BPS", "NUMBER_OF", "DURATION", "encoder"))})
         except BaseException:
             self.container.close()
             raise

@@ -24,6 +24,7 @@ class Remuxer:
     def __init__(self, source: Path, output: av.container.OutputContainer, *, skip_index: int) -> None:
         self.input = av.open(str(source), metadata_errors="replace")
         self.metadata = dict(self.input.metadata)
+        self.video_metadata = dict(self.input.streams[skip_index].metadata)
         self.dropped: list[str] = []
         self._map: dict[int, av.stream.Stream] = {}
         supported = output.supported_codecs
@@ -32,22 +33,26 @@ class Remuxer:
                 continue
             label = f"stream #{stream.index} ({stream.type})"
             if stream.type == "attachment":
+                if "matroska" not in output.format.name:
+                    # FFmpeg accepts the stream, then fails writing the header
+                    self._drop(label, f"{output.format.name} cannot carry attachments")
+                    continue
                 try:
                     output.add_attachment(name=stream.name, mimetype=stream.mimetype, data=stream.data)
                 except (av.error.FFmpegError, ValueError, TypeError) as ex:
-                    self._drop(label, f"attachments are not supported here ({describe(ex)})", output)
+                    self._drop(label, f"attachments are not supported here ({describe(ex)})")
                 continue
             if stream.type not in ("audio", "subtitle", "data"):
-                self._drop(label, "only one video stream is colourised", output)
+                self._drop(label, "only one video stream is colourised")
                 continue
             codec = stream.codec_context.name if stream.codec_context else None
             if codec is None or codec not in supported:
-                self._drop(label, f"{output.format.name} cannot carry {codec or 'this codec'}", output)
+                self._drop(label, f"{output.format.name} cannot carry {codec or 'this codec'}")
                 continue
             try:
                 out = output.add_stream_from_template(stream)
             except (av.error.FFmpegError, ValueError) as ex:
-                self._drop(label, describe(ex), output)
+                self._drop(label, describe(ex))
                 continue
             out.metadata.update(stream.metadata)
             out.disposition = stream.disposition
@@ -62,7 +67,7 @@ class Remuxer:
         self._pending: av.Packet | None = None
         self._output = output
 
-    def _drop(self, label: str, why: str, output: av.container.OutputContainer) -> None:
+    def _drop(self, label: str, why: str) -> None:
         self.dropped.append(f"{label}: {why}")
         log.warning("leaving out %s: %s (choose .mkv to keep it)", label, why)
 

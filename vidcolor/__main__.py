@@ -1,0 +1,5 @@
+import sys
+
+from vidcolor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,46 @@
+"""`vidcolor probe`: what is in a file, and how long colouring it should take."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vidcolor.engines.select import available_engines
+from vidcolor.media import probe as probe_media
+
+# Measured end-to-end on the 2-core CI machine with `lite` (benchmarks/RESULTS.md); a rough guide.
+_CPU_LITE_FPS_640x360 = 10.0
+
+
+def probe(
+    input: Annotated[Path, typer.Argument(help="Video file to inspect.", show_default=False)],
+    count: Annotated[bool, typer.Option("--count", help="Demux the whole file to count frames exactly.")] = False,
+) -> None:
+    """Show streams, frames, duration and an estimate of the colouring time."""
+    info = probe_media(input, count_frames=count)
+    v = info.video
+    console = Console()
+    console.print(f"[bold]{info.path}[/]  container {info.format}, duration {info.duration or 0:.3f} s")
+    table = Table("#", "type", "codec", "details")
+    for s in info.streams:
+        if s.index == v.index:
+            rate = f"{float(v.average_rate):.3f} fps" if v.average_rate else "variable"
+            details = (f"{v.width}x{v.height} {v.pix_fmt}, {rate}, time base {v.time_base}, {v.frames} frames, "
+                       f"rotation {v.rotation}, SAR {v.sample_aspect_ratio}, {v.chroma_spec.matrix} "
+                       f"{'full' if v.chroma_spec.full_range else 'limited'} range")
+        else:
+            details = s.language or ""
+        table.add_row(str(s.index), s.type, s.codec or "", details)
+    console.print(table)
+    engines = available_engines()
+    chosen = next(name for name, why in engines.items() if why.startswith("ready"))
+    pixels = v.width * v.height / (640 * 360)
+    if chosen.startswith("torch-cpu"):
+        eta = v.frames * pixels / _CPU_LITE_FPS_640x360
+        console.print(f"engine {chosen}; estimated time with lite on this CPU: about {eta / 60:.1f} min")
+    else:
+        console.print(f"engine {chosen} ({engines[chosen]})")

@@ -1,0 +1,54 @@
+"""``vidcolor train``: train the ``lite`` decoder from a folder of colour images."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vidcolor.errors import UsageError
+from vidcolor.train import TrainConfig, TrainProgress, export_decoder
+from vidcolor.train import train as run_training
+
+log = logging.getLogger(__name__)
+
+
+def _report(p: TrainProgress) -> None:
+    if p.stage == "features":
+        if p.done == p.total or p.done % 2048 < 64:
+            typer.echo(f"features {p.done}/{p.total} crops, {p.images_per_s:.0f} crops/s", err=True)
+    else:
+        typer.echo(f"step {p.done}/{p.total} loss {p.loss:.4f} {p.images_per_s:.1f} images/s lr {p.lr:.2e}", err=True)
+
+
+def train(
+    data: Annotated[Path, typer.Argument(help="Folder of colour images (searched recursively).")],
+    work_dir: Annotated[Path, typer.Option("--work-dir", help="Checkpoints and feature cache; reusing it resumes.")],
+    export: Annotated[Path | None, typer.Option("--export", help="Write the trained decoder (FP16) here at the end.")] = None,
+    steps: Annotated[int, typer.Option(help="Optimiser steps (cosine schedule spans them).")] = 5000,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 32,
+    crop_size: Annotated[int, typer.Option("--crop-size")] = 128,
+    crops_per_image: Annotated[int, typer.Option("--crops-per-image")] = 2,
+    lr: Annotated[float, typer.Option()] = 1e-3,
+    rebalance_lambda: Annotated[float, typer.Option("--lambda", help="Rebalancing mix with uniform.")] = 0.5,
+    seed: Annotated[int, typer.Option()] = 0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Stop after this many seconds (0: none).")] = 0.0,
+    max_images: Annotated[int, typer.Option("--max-images", help="Use at most this many images (0: all).")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+) -> None:
+    """Train the decoder of the lite model; the encoder stays frozen."""
+    try:
+        config = TrainConfig(
+            data=data, work_dir=work_dir, steps=steps, batch_size=batch_size, crop_size=crop_size,
+            crops_per_image=crops_per_image, lr=lr, rebalance_lambda=rebalance_lambda, seed=seed,
+            time_limit_s=time_limit, max_images=max_images, device=device,
+        )
+    except ValueError as ex:
+        raise UsageError(str(ex)) from ex
+    result = run_training(config, progress=_report)
+    typer.echo(f"{'finished' if result.finished else 'stopped'} at step {result.steps_done}, loss {result.final_loss:.4f}, checkpoint {result.checkpoint}")
+    if export is not None:
+        sha, size = export_decoder(result.checkpoint, export)
+        typer.echo(f"decoder written to {export}: {size} bytes, sha256 {sha}")

@@ -1,0 +1,47 @@
+"""Colourising one still image with the same prediction step as the stream."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidcolor.color.decoding import DEFAULT_TEMPERATURE
+from vidcolor.color.lab import lab_to_rgb, rgb_to_lab
+from vidcolor.engines import Engine, open_engine
+from vidcolor.media.image import read_rgb, write_rgb
+from vidcolor.pipeline.colorize import ColorizeResult, choose_model
+from vidcolor.pipeline.options import ColorizeOptions
+from vidcolor.pipeline.outputs import atomic_output, check_paths
+from vidcolor.pipeline.predict import predict_ab, upsample_ab
+
+
+def colorize_rgb(engine: Engine, rgb: np.ndarray, *, temperature: float = DEFAULT_TEMPERATURE) -> np.ndarray:
+    """(H, W, 3) uint8 RGB (its colour is ignored) to a colourised (H, W, 3) uint8 RGB."""
+    x = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float().div(255).to(engine.device)
+    lum = rgb_to_lab(x)[:, :1]
+    ab = upsample_ab(predict_ab(engine, lum, temperature=temperature), lum.shape[-2:])
+    out = lab_to_rgb(torch.cat([lum, ab], dim=1))
+    return (out[0].permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+
+
+def colorize_image(src: Path | str, dst: Path | str, options: ColorizeOptions | None = None) -> ColorizeResult:
+    """Colourise one image file into another (format from ``dst``'s suffix).
+
+    Raises:
+        UsageError, MediaError, WeightsError: as ``colorize``.
+    """
+    options = options or ColorizeOptions()
+    src, dst = Path(src), Path(dst)
+    check_paths(src, dst, overwrite=options.overwrite)
+    start = time.perf_counter()
+    rgb = read_rgb(src)
+    model = choose_model(options)
+    engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
+    temperature = options.temperature or model.weights.meta.get("temperature", DEFAULT_TEMPERATURE)
+    out = colorize_rgb(engine, rgb, temperature=temperature)
+    with atomic_output(dst) as tmp:
+        write_rgb(tmp, out)
+    return ColorizeResult(dst, 1, time.perf_counter() - start, model.label, engine.describe())
