@@ -179,7 +179,8 @@ class FlowSmoother(EmaSmoother):
     a millisecond per pair at 56x56); the previous distributions and L are
     resampled bilinearly along the backward flow, and pixels that fail the
     forward/backward check (occluded or uncovered) or come from outside the
-    frame restart from the network's distribution. The luma residual after
+    frame restart from the network's distribution. Flow shorter than ``min_flow``
+    pixels is taken as no motion. The luma residual after
     warping then sets the weight as in :class:`EmaSmoother`, so a wrong flow
     vector costs smoothing, not colour bleeding.
     """
@@ -190,9 +191,13 @@ class FlowSmoother(EmaSmoother):
         motion_scale: float = _DEFAULTS.motion_scale,
         *,
         method: FlowMethod = "farneback",
+        min_flow: float = 0.5,
         scene_cuts: SceneCutDetector | None = None,
     ) -> None:
         super().__init__(strength, motion_scale, scene_cuts=scene_cuts)
+        if min_flow < 0:
+            raise ValueError(f"min_flow must be >= 0, got {min_flow}")
+        self.min_flow = min_flow
         self._flow = FlowEstimator(method)
 
     def _align(
@@ -201,14 +206,21 @@ class FlowSmoother(EmaSmoother):
         cur, prev = _to_uint8(l), _to_uint8(prev_l)
         backward = self._flow(cur, prev)  # cur(x) ~ prev(x + backward(x))
         valid = consistent(backward, self._flow(prev, cur)).astype(np.float32)
-        map_x, map_y = sample_maps(backward)
-        warped_l = cv2.remap(prev_l, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # Sub-pixel flow on a still picture is mostly estimation noise (Farneback reports up to
+        # ~0.4 px between identical frames), and resampling along it would blur the state frame
+        # after frame. Below min_flow the state stays where it is; the luma residual still
+        # lowers the weight where that is wrong.
+        moving = np.square(backward).sum(axis=2) >= self.min_flow**2
+        if not moving.any():
+            return state, prev_l, valid
+        map_x, map_y = sample_maps(backward * moving[..., None])
+        warped_l = np.where(moving, cv2.remap(prev_l, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), prev_l)
         h, w = l.shape
         # grid_sample wants positions in [-1, 1]; with align_corners=True those are the corner pixels' centres.
         grid = np.stack([map_x * (2 / max(w - 1, 1)) - 1, map_y * (2 / max(h - 1, 1)) - 1], axis=-1)
         grid_t = torch.from_numpy(grid).to(state.device)[None]
         warped = F.grid_sample(state[None], grid_t, mode="bilinear", padding_mode="border", align_corners=True)[0]
-        return warped, warped_l, valid
+        return torch.where(torch.from_numpy(moving).to(state.device), warped, state), warped_l, valid
 
 
 TEMPORAL_MODES: tuple[str, ...] = ("off", "ema", "flow")
