@@ -34,15 +34,14 @@ FeatureProgress = Callable[[int, int, float], None]
 @dataclass
 class FeatureBank:
     """One row per crop: encoder features (strides 4, 8, 16, 32) in FP16, and the truth at stride 4
-    as ab (FP16) and as sparse soft-encoded targets (bin indices int16, weights FP16)."""
+    as sparse soft-encoded targets (bin indices int16, nearest first, and weights FP16)."""
 
     feats: list[torch.Tensor]
-    ab: torch.Tensor
     target_index: torch.Tensor
     target_weight: torch.Tensor
 
     def __len__(self) -> int:
-        return self.ab.shape[0]
+        return self.target_index.shape[0]
 
     def batch(self, index: torch.Tensor, device: torch.device) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
         """Features (float32), target bin indices (int64) and target weights of the rows ``index``."""
@@ -51,7 +50,7 @@ class FeatureBank:
         return feats, t_index, self.target_weight[index].to(device, non_blocking=True).float()
 
     def state(self) -> dict[str, object]:
-        return {"feats": self.feats, "ab": self.ab, "target_index": self.target_index, "target_weight": self.target_weight}
+        return {"feats": self.feats, "target_index": self.target_index, "target_weight": self.target_weight}
 
 
 def _crop_batches(config: TrainConfig, paths: list[Path]):
@@ -78,7 +77,6 @@ def build_feature_bank(
     total = len(paths) * config.crops_per_image
     feats: list[torch.Tensor] | None = None
     low = config.crop_size // 4
-    ab = torch.empty(total, 2, low, low, dtype=torch.float16)
     t_index = torch.empty(total, NEIGHBOURS, low, low, dtype=torch.int16)
     t_weight = torch.empty(total, NEIGHBOURS, low, low, dtype=torch.float16)
     done, start = 0, time.perf_counter()
@@ -90,7 +88,6 @@ def build_feature_bank(
         n = len(crops)
         for bank, f in zip(feats, out):
             bank[done : done + n] = f.cpu().half()
-        ab[done : done + n] = ab_low.half()
         idx, weight = sparse_soft_encode(ab_low, neighbours=NEIGHBOURS)
         t_index[done : done + n] = idx.short()
         t_weight[done : done + n] = weight.half()
@@ -99,7 +96,7 @@ def build_feature_bank(
             progress(done, total, done / (time.perf_counter() - start))
     assert feats is not None
     log.info("encoded %d crops of %d images in %.0f s", total, len(paths), time.perf_counter() - start)
-    return FeatureBank(feats, ab, t_index, t_weight)
+    return FeatureBank(feats, t_index, t_weight)
 
 
 def load_or_build(
@@ -112,7 +109,7 @@ def load_or_build(
         cached = torch.load(path, map_location="cpu", weights_only=True)
         if cached["key"] == config.data_key():
             log.info("using cached features %s", path)
-            return FeatureBank(**{k: cached[k] for k in ("feats", "ab", "target_index", "target_weight")})
+            return FeatureBank(**{k: cached[k] for k in ("feats", "target_index", "target_weight")})
         log.info("cached features %s were built with other settings; rebuilding", path)
     bank = build_feature_bank(config, encoder, encoder_input, device, progress)
     tmp = path.with_suffix(".tmp")

@@ -20,9 +20,9 @@ def nearest_bin(ab: torch.Tensor) -> torch.Tensor:
     return torch.cdist(flat, ab_bins(ab.device)).argmin(dim=1).reshape(b, h, w)
 
 
-def bin_counts(ab: torch.Tensor) -> torch.Tensor:
-    """How many pixels of (B,2,H,W) ab fall nearest to each bin: (313,) float64."""
-    return torch.bincount(nearest_bin(ab).flatten(), minlength=NUM_BINS).double()
+def bin_counts(bin_index: torch.Tensor) -> torch.Tensor:
+    """How many pixels fall in each bin, from their (any shape) nearest-bin indices: (313,) float64."""
+    return torch.bincount(bin_index.flatten().long(), minlength=NUM_BINS).double()
 
 
 def smooth_prior(counts: torch.Tensor, sigma: float = 5.0) -> torch.Tensor:

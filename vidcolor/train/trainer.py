@@ -90,7 +90,7 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None, log_eve
 
     bank = load_or_build(config, encoder_model.encoder, Lite.encoder_input, device, feature_progress)
     del encoder_model
-    prior = smooth_prior(bin_counts(bank.ab.float()), config.prior_sigma)
+    prior = smooth_prior(bin_counts(bank.target_index[:, 0]), config.prior_sigma)
     weights = rebalance_weights(prior, config.rebalance_lambda).to(device)
 
     decoder = LiteDecoder(config.decoder_widths).to(device)
