@@ -6,8 +6,9 @@ import logging
 
 import typer
 
-from vidcolor.cli import weights
+from vidcolor.cli import engine, weights
 from vidcolor.cli.doctor import doctor
+from vidcolor.cli.preview import preview
 from vidcolor.cli.probe import probe
 from vidcolor.cli.run import run
 
@@ -33,5 +34,7 @@ def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log 
 
 app.command()(run)
 app.command()(probe)
+app.command()(preview)
 app.command()(doctor)
 app.add_typer(weights.app, name="weights")
+app.add_typer(engine.app, name="engine")

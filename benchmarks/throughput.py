@@ -1,0 +1,115 @@
+"""Throughput of each stage and of the whole stream, on one clip, in one run.
+
+    python benchmarks/throughput.py ../shared/media/bw/moviepy_chaplin.mp4 --model lite
+
+Prints decode-only, transcode-only (decode + encode with neutral chroma, no network),
+infer-only (the colouring stage on pre-decoded frames) and end-to-end fps, and the
+ratio end-to-end / min(transcode-only, infer-only): 1.0 means the three stages overlap
+perfectly, so the stream runs as fast as its slowest stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidcolor import ColorizeOptions, colorize
+from vidcolor.color.lab import ChromaSpec
+from vidcolor.engines import open_engine
+from vidcolor.media import FrameReader, VideoWriter, probe
+from vidcolor.models import load_model
+from vidcolor.pipeline.chroma import ChromaPredictor
+from vidcolor.pipeline.colorize import CONTAINER_FORMATS, _run_stages
+from vidcolor.pipeline.progress import ProgressMeter
+
+
+class NeutralChroma:
+    """Stands in for the network: grey chroma at the right shape, no compute."""
+
+    def __init__(self, shape: tuple[int, int], bits: int) -> None:
+        self.value = 128 << (bits - 8)
+        self.shape = shape
+        self.dtype = np.uint16 if bits > 8 else np.uint8
+
+    def __call__(self, lumas: list[np.ndarray]) -> np.ndarray:
+        return np.full((len(lumas), 2, *self.shape), self.value, dtype=self.dtype)
+
+
+def timed(fn) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clip", type=Path)
+    parser.add_argument("--model", default="lite")
+    parser.add_argument("--random-weights", type=int, default=None, help="seed; default: the shipped weights")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--temporal", default="off")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    info = probe(args.clip).video
+    frames = info.frames
+    model = load_model(args.model, random_seed=args.random_weights)
+    engine = open_engine(model, device=args.device, max_batch=args.batch_size)
+    results: dict[str, float | str | int] = {
+        "clip": args.clip.name, "frames": frames, "size": f"{info.width}x{info.height}",
+        "model": model.label, "engine": engine.describe(), "batch_size": args.batch_size,
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or platform.platform()}",
+    }
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"out{args.clip.suffix if args.clip.suffix in CONTAINER_FORMATS else '.mkv'}"
+
+        lumas: list[np.ndarray] = []
+        t = timed(lambda: lumas.extend(f.luma.copy() for f in FrameReader(args.clip, info)))
+        results["decode_fps"] = len(lumas) / t
+
+        def transcode() -> None:
+            writer = VideoWriter(out, CONTAINER_FORMATS.get(out.suffix), info, args.clip, ColorizeOptions().encode)
+            _run_stages(FrameReader(args.clip, info), NeutralChroma(writer.chroma_shape, writer.chroma_bits), writer,
+                        args.batch_size, ProgressMeter(frames, None))
+            writer.close()
+
+        results["transcode_fps"] = frames / timed(transcode)
+        out.unlink()
+
+        writer_shape = VideoWriter(out, CONTAINER_FORMATS.get(out.suffix), info, args.clip, ColorizeOptions().encode)
+        shape, bits = writer_shape.chroma_shape, writer_shape.chroma_bits
+        writer_shape.abort()
+        out.unlink(missing_ok=True)
+        spec = info.chroma_spec
+        predictor = ChromaPredictor(engine, spec, ChromaSpec(spec.matrix, spec.full_range, bits), shape)
+        predictor(lumas[: args.batch_size])  # warm-up: allocator, kernels
+
+        def infer() -> None:
+            for i in range(0, len(lumas), args.batch_size):
+                predictor(lumas[i : i + args.batch_size])
+
+        results["infer_fps"] = len(lumas) / timed(infer)
+
+        options = ColorizeOptions(model=args.model, random_seed=args.random_weights, device=args.device,
+                                  batch_size=args.batch_size, temporal=args.temporal)
+        result = colorize(args.clip, out, options)
+        results["end_to_end_fps"] = result.fps
+
+    results["ratio"] = results["end_to_end_fps"] / min(results["transcode_fps"], results["infer_fps"])
+    for key, value in results.items():
+        print(f"{key:>16}: {value:.2f}" if isinstance(value, float) else f"{key:>16}: {value}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
