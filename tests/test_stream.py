@@ -165,3 +165,13 @@ def test_still_image(tmp_path: Path) -> None:
     colorize_image(src, dst, ColorizeOptions(model="tiny", random_seed=0))
     out, grey = cv2.imread(str(dst)), cv2.imread(str(shared_photo))
     assert out.shape == grey.shape
+
+
+def test_hwaccel_falls_back_to_software_and_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import torch
+
+    src = media("edge/fatesuite_dvd_single_frame.mp4")
+    result = run(src, tmp_path / "o.mp4", hwaccel="cuda")
+    assert result.frames == 1
+    if not torch.cuda.is_available():
+        assert "decoding in software" in caplog.text

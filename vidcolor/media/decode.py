@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -42,9 +44,16 @@ def plane_view(plane: av.video.plane.VideoPlane, width: int, height: int, dtype:
 
 @dataclass
 class DecodeStats:
+    """What decoding met: ``concealed`` counts every frame affected (repeated or flagged corrupt)."""
+
     frames: int = 0
     concealed: int = 0
+    repeated: int = 0
+    errors: int = 0
     first_error: str | None = None
+
+
+_MAX_ERROR_WARNINGS = 5
 
 
 class FrameReader:
@@ -70,15 +79,17 @@ class FrameReader:
         self._dtype = np.dtype(np.uint16 if bits > 8 else np.uint8)
 
     def _open(self) -> av.container.InputContainer:
-        kwargs = {}
+        container = None
         if self.hwaccel:
             try:
-                kwargs["hwaccel"] = av.codec.hwaccel.HWAccel(device_type=self.hwaccel, allow_software_fallback=True)
-            except (av.error.FFmpegError, ValueError, AttributeError) as ex:
+                accel = av.codec.hwaccel.HWAccel(device_type=self.hwaccel, allow_software_fallback=True)
+                container = av.open(str(self.path), metadata_errors="replace", hwaccel=accel)
+            except (av.error.FFmpegError, ValueError) as ex:
+                # reported, never silent: a benchmark must know which decoder it measured
                 log.warning("hardware decoding (%s) unavailable: %s; decoding in software", self.hwaccel, describe(ex))
-        container = av.open(str(self.path), metadata_errors="replace", **kwargs)
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        if container is None:
+            container = av.open(str(self.path), metadata_errors="replace")
+        container.streams.video[0].thread_type = "AUTO"
         return container
 
     def _to_decoded(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
@@ -101,25 +112,33 @@ class FrameReader:
         tb = stream.time_base
         last: DecodedFrame | None = None
         last_pts = None
+        # pts of packets whose pictures have not come out yet; pictures come out in pts order,
+        # so a pending pts below the one just decoded names a picture the decoder lost
+        pending: list[int] = []
+        track = True
         for packet in container.demux(stream):
+            if track and packet.size and packet.pts is not None:
+                heapq.heappush(pending, packet.pts)
             try:
                 frames = packet.decode()
             except (av.error.FFmpegError, ValueError) as ex:
-                at = float(packet.pts * tb) if packet.pts is not None and tb else None
-                where = f" at {at:.3f} s" if at is not None else ""
-                msg = f"undecodable video packet{where}: {describe(ex)}"
-                if self.on_error == "stop":
-                    raise MediaError(f"{self.path}: {msg}; rerun with --on-error skip to conceal it") from ex
-                self.stats.first_error = self.stats.first_error or msg
-                if last is not None and packet.pts is not None and (last_pts is None or packet.pts > last_pts):
-                    self.stats.concealed += 1
-                    last_pts = packet.pts
-                    yield DecodedFrame(pts=packet.pts, luma=last.luma, frame=last.frame, repeated=True)
+                self._decode_error(packet, tb, ex)
                 continue
             for frame in frames:
+                if frame.pts is None:
+                    track, pending = False, []  # no timestamps to match packets against
+                lost = self._lost_before(pending, frame.pts) if track else []
                 pts = frame.pts if frame.pts is not None else frame.dts
                 if pts is None:
                     pts = 0 if last_pts is None else last_pts + 1
+                current = None
+                for missing in lost:
+                    if last_pts is not None and missing <= last_pts:
+                        continue
+                    if last is None:  # nothing decoded yet: stand in with the first good picture
+                        current = current or self._to_decoded(frame, pts)
+                    last_pts = missing
+                    yield self._repeat(last or current, missing)
                 if last_pts is not None and pts <= last_pts:
                     # a damaged stream can repeat timestamps; encoders need them strictly increasing
                     log.debug("non-increasing pts %s after %s; shifted", pts, last_pts)
@@ -127,6 +146,45 @@ class FrameReader:
                 last_pts = pts
                 if frame.is_corrupt and self.on_error == "skip":
                     self.stats.concealed += 1
-                last = self._to_decoded(frame, pts)
+                last = current if current is not None and current.pts == pts else self._to_decoded(frame, pts)
                 self.stats.frames += 1
                 yield last
+        if last is not None and self.stats.errors:
+            for missing in sorted(pending):  # pictures lost at the very end
+                if last_pts is None or missing > last_pts:
+                    last_pts = missing
+                    yield self._repeat(last, missing)
+
+    def _decode_error(self, packet: av.Packet, tb: Fraction | None, ex: Exception) -> None:
+        """Raise (stop) or count and log (skip) an undecodable packet, naming its time."""
+        at = float(packet.pts * tb) if packet.pts is not None and tb else None
+        where = f" at {at:.3f} s" if at is not None else ""
+        msg = f"undecodable video packet{where}: {describe(ex)}"
+        if self.on_error == "stop":
+            raise MediaError(f"{self.path}: {msg}; rerun with --on-error skip to conceal it") from ex
+        self.stats.errors += 1
+        self.stats.first_error = self.stats.first_error or msg
+        if self.stats.errors <= _MAX_ERROR_WARNINGS:
+            log.warning("%s: %s; concealing it", self.path.name, msg)
+        elif self.stats.errors == _MAX_ERROR_WARNINGS + 1:
+            log.warning("%s: more undecodable packets; further ones are only counted", self.path.name)
+
+    def _lost_before(self, pending: list[int], pts: int | None) -> list[int]:
+        """Pop the pending pts below ``pts``: pictures the decoder will never return.
+
+        They are only concealed (skip) after damage was seen; in a clean stream they are
+        packets the container asks to discard (edit lists), which must stay dropped.
+        """
+        lost = []
+        while pending and pts is not None and pending[0] <= pts:
+            p = heapq.heappop(pending)
+            if p < pts:
+                lost.append(p)
+        if self.on_error != "skip" or not self.stats.errors:
+            return []
+        return lost
+
+    def _repeat(self, source: DecodedFrame, pts: int) -> DecodedFrame:
+        self.stats.repeated += 1
+        self.stats.concealed += 1
+        return DecodedFrame(pts=pts, luma=source.luma, frame=source.frame, repeated=True)
