@@ -1,0 +1,35 @@
+"""`vidcolor preview`: a sheet of pictures from across a film, grey beside colour."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vidcolor.cli.options import DeviceOpt, EngineOpt, ModelOpt, SeedOpt, TemperatureOpt, WeightsOpt
+from vidcolor.pipeline import ColorizeOptions
+from vidcolor.pipeline.preview import DEFAULT_PREVIEW_FRAMES
+from vidcolor.pipeline.preview import preview as render_preview
+
+log = logging.getLogger("vidcolor")
+
+
+def preview(
+    input: Annotated[Path, typer.Argument(help="Video to sample.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Image to write (.png or .jpg).", show_default=False)],
+    frames: Annotated[int, typer.Option("--frames", "-n", min=1, max=64, help="Pictures from across the film.")] = DEFAULT_PREVIEW_FRAMES,
+    model: ModelOpt = "auto",
+    weights: WeightsOpt = None,
+    device: DeviceOpt = "auto",
+    engine: EngineOpt = "auto",
+    temperature: TemperatureOpt = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing image.")] = False,
+    random_weights: SeedOpt = None,
+) -> None:
+    """Render a contact sheet (grey | colour) in seconds, to judge settings before a long run."""
+    options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
+                              overwrite=overwrite, random_seed=random_weights)
+    result = render_preview(input, output, options, frames=frames)
+    log.info("wrote %s: %d pictures in %.1f s (%s)", result.output, len(result.times), result.seconds, result.model)

@@ -1,0 +1,43 @@
+"""Random access: single pictures at chosen times, for previews, without decoding the whole film."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vidcolor.errors import MediaError
+from vidcolor.media.errors import reading
+
+
+def rgb_frames_at(path: Path, seconds: list[float]) -> list[tuple[float, np.ndarray]]:
+    """For each time, the first picture at or after it as (its time in s, (H, W, 3) uint8 RGB).
+
+    Each time is reached by seeking to the keyframe before it and decoding forward, so the
+    cost is a few GOPs per picture whatever the film's length. A time past the last picture
+    gives the last one.
+
+    Raises:
+        MediaError: the file cannot be read or has no decodable picture.
+    """
+    path = Path(path)
+    out: list[tuple[float, np.ndarray]] = []
+    with reading(path), av.open(str(path), metadata_errors="replace") as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        tb = stream.time_base
+        start = stream.start_time or 0
+        for t in seconds:
+            target = start + int(t / tb)
+            container.seek(target, stream=stream, backward=True)
+            found: av.VideoFrame | None = None
+            for frame in container.decode(stream):
+                found = frame
+                if frame.pts is not None and frame.pts >= target:
+                    break
+            if found is None:
+                raise MediaError(f"{path}: no picture could be decoded near {t:.2f} s")
+            at = float((found.pts - start) * tb) if found.pts is not None else t
+            out.append((at, found.to_ndarray(format="rgb24")))
+    return out
