@@ -158,7 +158,7 @@ class FrameReader:
     def _decode_error(self, packet: av.Packet, tb: Fraction | None, ex: Exception) -> None:
         """Raise (stop) or count and log (skip) an undecodable packet, naming its time."""
         at = float(packet.pts * tb) if packet.pts is not None and tb else None
-        where = f" at {at:.3f} s" if at is not None else ""
+        where = f" at {at:.3f} s" if at is not None else " at the end of the stream" if not packet.size else ""
         msg = f"undecodable video packet{where}: {describe(ex)}"
         if self.on_error == "stop":
             raise MediaError(f"{self.path}: {msg}; rerun with --on-error skip to conceal it") from ex

@@ -167,14 +167,22 @@ class VideoWriter:
                 self._mux(packet)
             self.remuxer.mux_until(None)
         except av.error.FFmpegError as ex:
-            raise MediaError(f"finishing the output failed: {describe(ex)}") from ex
-        finally:
             self.abort()
-
-    def abort(self) -> None:
-        """Close everything without flushing (the pipeline deletes the file)."""
+            raise MediaError(f"finishing the output failed: {describe(ex)}") from ex
         self.remuxer.close()
         try:
             self.container.close()
         except (av.error.FFmpegError, OSError) as ex:
             raise MediaError(f"closing the output failed: {describe(ex)}") from ex
+
+    def abort(self) -> None:
+        """Close everything without flushing (the pipeline deletes the file).
+
+        Never raises: it runs while another error or an interrupt unwinds, which must
+        reach the user unchanged (a full disk fails this close too).
+        """
+        self.remuxer.close()
+        try:
+            self.container.close()
+        except (av.error.FFmpegError, OSError) as ex:
+            log.debug("closing the abandoned output: %s", describe(ex))

@@ -35,28 +35,31 @@ class Remuxer:
             if stream.type == "attachment":
                 if "matroska" not in output.format.name:
                     # FFmpeg accepts the stream, then fails writing the header
-                    self._drop(label, f"{output.format.name} cannot carry attachments")
+                    self.dropped.append(f"{label}: {output.format.name} cannot carry attachments")
                     continue
                 try:
                     output.add_attachment(name=stream.name, mimetype=stream.mimetype, data=stream.data)
                 except (av.error.FFmpegError, ValueError, TypeError) as ex:
-                    self._drop(label, f"attachments are not supported here ({describe(ex)})")
+                    self.dropped.append(f"{label}: attachments are not supported here ({describe(ex)})")
                 continue
             if stream.type not in ("audio", "subtitle", "data"):
-                self._drop(label, "only one video stream is colourised")
+                self.dropped.append(f"{label}: only one video stream is colourised")
                 continue
             codec = stream.codec_context.name if stream.codec_context else None
             if codec is None or codec not in supported:
-                self._drop(label, f"{output.format.name} cannot carry {codec or 'this codec'}")
+                self.dropped.append(f"{label}: {output.format.name} cannot carry {codec or 'this codec'}")
                 continue
             try:
                 out = output.add_stream_from_template(stream)
             except (av.error.FFmpegError, ValueError) as ex:
-                self._drop(label, describe(ex))
+                self.dropped.append(f"{label}: {describe(ex)}")
                 continue
             out.metadata.update(stream.metadata)
             out.disposition = stream.disposition
             self._map[stream.index] = out
+        if self.dropped:
+            hint = "" if "matroska" in output.format.name else " (an .mkv output keeps more)"
+            log.warning("leaving out %d stream(s): %s%s", len(self.dropped), "; ".join(self.dropped), hint)
         try:
             chapters = self.input.chapters()
             if chapters:
@@ -66,10 +69,6 @@ class Remuxer:
         self._packets = self.input.demux([self.input.streams[i] for i in self._map]) if self._map else iter(())
         self._pending: av.Packet | None = None
         self._output = output
-
-    def _drop(self, label: str, why: str) -> None:
-        self.dropped.append(f"{label}: {why}")
-        log.warning("leaving out %s: %s (choose .mkv to keep it)", label, why)
 
     def _next(self) -> av.Packet | None:
         if self._pending is not None:
