@@ -169,6 +169,9 @@ class VideoWriter:
         except av.error.FFmpegError as ex:
             self.abort()
             raise MediaError(f"finishing the output failed: {describe(ex)}") from ex
+        except BaseException:
+            self.abort()
+            raise
         self.remuxer.close()
         try:
             self.container.close()
