@@ -16,13 +16,17 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 def list_images(folder: Path, max_images: int = 0) -> list[Path]:
-    """Image files under ``folder``, sorted so runs are reproducible; at most ``max_images`` (0: all)."""
+    """Image files under ``folder``, sorted so runs are reproducible; at most ``max_images`` (0: all),
+    evenly spaced over the sorted list so a subset samples every subfolder."""
     if not folder.is_dir():
         raise UsageError(f"image folder {folder} does not exist")
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not paths:
         raise UsageError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found under {folder}")
-    return paths[:max_images] if max_images > 0 else paths
+    if 0 < max_images < len(paths):
+        step = len(paths) / max_images
+        paths = [paths[int(i * step)] for i in range(max_images)]
+    return paths
 
 
 def read_rgb(path: Path) -> np.ndarray:

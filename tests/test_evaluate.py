@@ -1,0 +1,97 @@
+"""Evaluation metrics on images with known answers, the guided upsampler, and a small end-to-end report."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vidcolor.color.upsample import guided_upsample_ab
+from vidcolor.evaluate import EvalConfig, evaluate, write_report
+from vidcolor.evaluate.metrics import AucAccumulator, colourfulness, mean_ciede2000, psnr, ssim_rgb
+from vidcolor.models.lite import LiteDecoder
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.random((24, 32, 3))
+
+
+def test_identical_images(photo: np.ndarray) -> None:
+    assert psnr(photo, photo) == math.inf
+    assert ssim_rgb(photo, photo) == pytest.approx(1.0)
+    lab = cv2.cvtColor(photo.astype(np.float32), cv2.COLOR_RGB2Lab).astype(np.float64)
+    assert mean_ciede2000(lab, lab) == 0.0
+
+
+def test_psnr_known_value(photo: np.ndarray) -> None:
+    shifted = np.clip(photo, 0.1, 0.9) + 0.1  # every sample off by exactly 0.1
+    assert psnr(shifted, np.clip(photo, 0.1, 0.9)) == pytest.approx(20.0)
+
+
+def test_colourfulness() -> None:
+    assert colourfulness(np.full((8, 8, 3), 0.3)) == 0.0
+    red = np.zeros((8, 8, 3))
+    red[..., 0] = 1.0
+    # rg = 255, yb = 127.5 everywhere: no spread, so M = 0.3 * |(255, 127.5)|
+    assert colourfulness(red) == pytest.approx(0.3 * math.hypot(255, 127.5))
+
+
+def test_auc_perfect_wrong_and_rebalanced() -> None:
+    truth = torch.zeros(1, 2, 10, 10)
+    truth[..., 0, :] = torch.tensor([60.0, 40.0]).view(1, 2, 1)  # one row of a rare colour
+    perfect = AucAccumulator()
+    perfect.add(truth, truth)
+    assert perfect.auc() == 100.0 and perfect.auc(rebalanced=True) == 100.0
+    # grey everywhere: the 90 grey pixels are exact, the 10 coloured ones 72 off
+    grey = AucAccumulator()
+    grey.add(torch.zeros_like(truth), truth)
+    off = math.hypot(60, 40)
+    coloured_auc = (150 - math.ceil(off) + 1) / 151  # fraction of thresholds 0..150 with error <= t
+    assert grey.auc() == pytest.approx(100 * (0.9 + 0.1 * coloured_auc))
+    assert grey.auc(rebalanced=True) == pytest.approx(100 * (1 + coloured_auc) / 2)  # each bin counts once
+    far = AucAccumulator()
+    far.add(truth + 200, truth)
+    assert far.auc() == 0.0
+
+
+def test_guided_upsample_keeps_flat_ab_and_follows_edges() -> None:
+    l_full = torch.full((1, 1, 32, 32), 50.0)
+    flat = torch.tensor([20.0, -30.0]).view(1, 2, 1, 1).expand(1, 2, 8, 8)
+    assert torch.allclose(guided_upsample_ab(flat, l_full), flat.mean(dim=(2, 3), keepdim=True).expand(1, 2, 32, 32), atol=1e-4)
+    # a step edge in L at column 16 with colour only on the bright side
+    l_full[..., 16:] = 90.0
+    ab = torch.zeros(1, 2, 8, 8)
+    ab[..., 4:] = 40.0
+    up = guided_upsample_ab(ab, l_full, eps=1.0)
+    bilinear = torch.nn.functional.interpolate(ab, size=(32, 32), mode="bilinear", align_corners=False)
+    # just left of the edge (dark side), the guided result bleeds less colour than bilinear
+    assert up[0, 0, 16, 15] < bilinear[0, 0, 16, 15]
+
+
+def test_evaluate_writes_report(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    for i, colour in enumerate([(200, 40, 40), (40, 160, 60), (50, 80, 200)]):
+        image = np.full((40, 56, 3), colour, np.uint8)
+        image[:, :20] = 128
+        cv2.imwrite(str(images / f"{i}.png"), image[:, :, ::-1])
+    torch.manual_seed(0)
+    weights = tmp_path / "decoder.pt"
+    torch.save(LiteDecoder().state_dict(), weights)
+    result = evaluate(EvalConfig(images, weights=weights, temperatures=(0.38, 1.0), upsample="guided", device="cpu"))
+    assert result.num_images == 3 and set(result.methods) == {"grayscale", "T=0.38", "T=1"}
+    assert result.best_temperature() in (0.38, 1.0)
+    paths = write_report(result, tmp_path / "out")
+    report = json.loads(paths["json"].read_text())
+    assert report["methods"]["grayscale"]["colourfulness"] < 0.01  # ab = 0, up to Lab round-off
+    assert "| grayscale |" in paths["markdown"].read_text()
+    sheet = cv2.imread(str(paths["sheet"]))
+    assert sheet.shape[0] == 4 * 128  # grayscale, two temperatures, truth
+    assert paths["auc"].stat().st_size > 0

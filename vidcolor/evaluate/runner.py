@@ -1,0 +1,197 @@
+"""Colourise a folder of colour photographs from their L alone and score the result against them."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidcolor.color.decoding import DEFAULT_TEMPERATURE, annealed_mean, probabilities
+from vidcolor.color.lab import lab_to_rgb, rgb_to_lab
+from vidcolor.color.upsample import guided_upsample_ab
+from vidcolor.engines import open_engine
+from vidcolor.errors import UsageError
+from vidcolor.evaluate.metrics import AucAccumulator, colourfulness, mean_ciede2000, psnr, ssim_rgb
+from vidcolor.models.loading import load_model
+from vidcolor.pipeline.predict import network_input, upsample_ab
+from vidcolor.train.data import list_images, read_rgb
+
+log = logging.getLogger(__name__)
+
+UPSAMPLERS = ("bilinear", "guided")
+SPLITS = ("all", "even", "odd")
+BASELINE = "grayscale"
+
+# (images done, images total)
+EvalProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What to evaluate and how.
+
+    Attributes:
+        images: folder of colour images (searched recursively, sorted by path).
+        model: registered model name (``arch`` or ``arch.tag``).
+        weights: a local weights file instead of the packaged or cached one.
+        temperatures: annealed-mean temperatures, all scored in one pass; None uses the
+            weights' tuned ``meta["temperature"]`` or the paper's 0.38.
+        upsample: ``bilinear`` or ``guided`` (edge-aware, guided by full-resolution L).
+        split: ``all`` images, or the ``even`` / ``odd`` positions of the sorted list, so a
+            parameter tuned on one half can be checked on the other.
+        max_images: at most this many images after splitting (0: all).
+        sheet_images: how many images the contact sheet shows (spread evenly over the set).
+        device: ``auto``, ``cpu`` or ``cuda[:N]``.
+    """
+
+    images: Path
+    model: str = "lite"
+    weights: Path | None = None
+    temperatures: tuple[float, ...] | None = None
+    upsample: str = "bilinear"
+    split: str = "all"
+    max_images: int = 0
+    sheet_images: int = 8
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.upsample not in UPSAMPLERS:
+            raise UsageError(f"unknown upsampler {self.upsample!r}; use one of {', '.join(UPSAMPLERS)}")
+        if self.split not in SPLITS:
+            raise UsageError(f"unknown split {self.split!r}; use one of {', '.join(SPLITS)}")
+        if self.temperatures is not None and (not self.temperatures or min(self.temperatures) <= 0):
+            raise UsageError("temperatures must be positive")
+
+
+@dataclass
+class MethodScores:
+    """Running sums of one method's per-image metrics over the set, and its AuC counts."""
+
+    sums: dict[str, float] = field(default_factory=dict)
+    count: int = 0
+    auc: AucAccumulator = field(default_factory=AucAccumulator)
+
+    def add(self, metrics: dict[str, float]) -> None:
+        for k, v in metrics.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+        self.count += 1
+
+    def summary(self) -> dict[str, float]:
+        out = {k: v / max(1, self.count) for k, v in self.sums.items()}
+        out["auc_raw"] = self.auc.auc(rebalanced=False)
+        out["auc_rebalanced"] = self.auc.auc(rebalanced=True)
+        return out
+
+
+@dataclass
+class EvalResult:
+    """Scores per method: ``grayscale`` (ab = 0) and ``T=<temperature>`` for each temperature."""
+
+    config: EvalConfig
+    model_label: str
+    num_images: int
+    methods: dict[str, MethodScores]
+    truth_colourfulness: float
+    sheet_rows: list[tuple[str, list[np.ndarray]]]  # (method, images) incl. truth, for the contact sheet
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {name: scores.summary() for name, scores in self.methods.items()}
+
+    def best_temperature(self, colour_range: tuple[float, float] = (0.7, 1.2), max_psnr_drop: float = 2.0) -> float:
+        """The temperature with the best rebalanced AuC among those whose colourfulness is within
+        ``colour_range`` of the truth's and whose PSNR is within ``max_psnr_drop`` dB of the
+        grayscale baseline; when none qualifies, the one closest to qualifying."""
+        summary = self.summary()
+        base = summary[BASELINE]
+
+        def shortfall(s: dict[str, float]) -> float:
+            ratio = s["colourfulness"] / max(self.truth_colourfulness, 1e-9)
+            off_colour = max(0.0, colour_range[0] - ratio, ratio - colour_range[1])
+            over_psnr = max(0.0, base["psnr"] - s["psnr"] - max_psnr_drop)
+            return off_colour * 10 + over_psnr
+
+        temps = {name: float(name[2:]) for name in summary if name.startswith("T=")}
+        best = max(temps, key=lambda n: (-shortfall(summary[n]), summary[n]["auc_rebalanced"]))
+        return temps[best]
+
+
+def method_name(temperature: float) -> str:
+    return f"T={temperature:g}"
+
+
+def _select(paths: list[Path], split: str, max_images: int) -> list[Path]:
+    if split == "even":
+        paths = paths[0::2]
+    elif split == "odd":
+        paths = paths[1::2]
+    return paths[:max_images] if max_images > 0 else paths
+
+
+def _to_numpy(rgb: torch.Tensor) -> np.ndarray:
+    return rgb[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy().astype(np.float64)
+
+
+def _score(out_lab: torch.Tensor, truth_rgb: np.ndarray, truth_lab: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    out_rgb = lab_to_rgb(out_lab)
+    out_np = _to_numpy(out_rgb)
+    # CIEDE2000 of what is displayed: the output after gamut clipping, back in Lab
+    shown_lab = rgb_to_lab(out_rgb)[0].permute(1, 2, 0).cpu().numpy().astype(np.float64)
+    metrics = {
+        "psnr": psnr(out_np, truth_rgb),
+        "ssim": ssim_rgb(out_np, truth_rgb),
+        "ciede2000": mean_ciede2000(shown_lab, truth_lab),
+        "colourfulness": colourfulness(out_np),
+    }
+    return metrics, out_np
+
+
+def evaluate(config: EvalConfig, progress: EvalProgress | None = None) -> EvalResult:
+    """Desaturate each image, colourise it from L and score it, beside the grayscale baseline (ab = 0).
+
+    Raises:
+        UsageError: no images, or bad options.
+        WeightsError: the model's weights are missing or corrupt.
+    """
+    paths = _select(list_images(config.images), config.split, config.max_images)
+    if not paths:
+        raise UsageError(f"split {config.split!r} of {config.images} holds no images")
+    model = load_model(config.model, weights_path=config.weights)
+    engine = open_engine(model, device=config.device, max_batch=1)
+    temperatures = config.temperatures or (float(model.weights.meta.get("temperature", DEFAULT_TEMPERATURE)),)
+    names = [method_name(t) for t in temperatures]
+    methods = {name: MethodScores() for name in [BASELINE, *names]}
+    truth_colour = 0.0
+    sheet_at = set(np.linspace(0, len(paths) - 1, min(config.sheet_images, len(paths))).round().astype(int).tolist())
+    sheet: dict[str, list[np.ndarray]] = {name: [] for name in [BASELINE, *names, "truth"]}
+    for i, path in enumerate(paths):
+        truth = torch.from_numpy(read_rgb(path)).permute(2, 0, 1).unsqueeze(0).float().div(255)
+        truth_np = _to_numpy(truth)
+        lab = rgb_to_lab(truth.to(engine.device))
+        lum, truth_ab = lab[:, :1], lab[:, 1:]
+        truth_lab_np = lab[0].permute(1, 2, 0).cpu().numpy().astype(np.float64)
+        truth_colour += colourfulness(truth_np)
+        probs = probabilities(engine(network_input(lum, engine.input_size)))
+        candidates = {BASELINE: torch.zeros_like(truth_ab)}
+        for name, t in zip(names, temperatures):
+            ab_low = annealed_mean(probs, t)
+            if config.upsample == "guided":
+                candidates[name] = guided_upsample_ab(ab_low, lum)
+            else:
+                candidates[name] = upsample_ab(ab_low, lum.shape[-2:])
+        for name, ab in candidates.items():
+            metrics, out_np = _score(torch.cat([lum, ab], dim=1), truth_np, truth_lab_np)
+            methods[name].add(metrics)
+            methods[name].auc.add(ab, truth_ab)
+            if i in sheet_at:
+                sheet[name].append(out_np)
+        if i in sheet_at:
+            sheet["truth"].append(truth_np)
+        if progress is not None:
+            progress(i + 1, len(paths))
+    log.info("evaluated %s on %d images", model.label, len(paths))
+    return EvalResult(config, model.label, len(paths), methods, truth_colour / len(paths), list(sheet.items()))
