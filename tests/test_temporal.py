@@ -32,6 +32,13 @@ def _scene_l(seed: int, frames: int, shift_per_frame: int = 0) -> torch.Tensor:
     return torch.cat(frames_l).clamp(-0.5, 0.5)
 
 
+def _other_scene_l(frames: int) -> torch.Tensor:
+    """(N,1,H,W) a scene unlike :func:`_scene_l`'s: large dark and bright blocks (a bimodal histogram)."""
+    yy, xx = torch.meshgrid(torch.arange(H), torch.arange(W), indexing="ij")
+    blocks = torch.where(((yy // 8 + xx // 8) % 2) == 0, -0.3, 0.3)
+    return (blocks + 0.02 * _scene_l(9, 1)[0, 0]).expand(frames, 1, H, W).clone()
+
+
 def _scene_probs(seed: int, frames: int, noise: float = 1.0) -> torch.Tensor:
     """(N,K,H,W) distributions: a fixed per-pixel preference plus per-frame wobble (the network's flicker)."""
     g = torch.Generator().manual_seed(seed)
@@ -77,7 +84,7 @@ def test_static_clip_with_flickering_network_settles(mode: str) -> None:
 
 @pytest.mark.parametrize("mode", SMOOTHING_MODES)
 def test_hard_cut_leaves_no_trace_of_the_previous_scene(mode: str) -> None:
-    l_a, l_b = _scene_l(1, 12), _scene_l(2, 12)
+    l_a, l_b = _scene_l(1, 12), _other_scene_l(12)
     p_a, p_b = _scene_probs(1, 12), _scene_probs(2, 12)
     smoother = make_smoother(mode, 0.9)
     out = _run(smoother, torch.cat([p_a, p_b]), torch.cat([l_a, l_b]))
@@ -88,7 +95,7 @@ def test_hard_cut_leaves_no_trace_of_the_previous_scene(mode: str) -> None:
 
 @pytest.mark.parametrize("mode", SMOOTHING_MODES)
 def test_state_crosses_batch_boundaries(mode: str) -> None:
-    l_low = torch.cat([_scene_l(1, 9, shift_per_frame=1), _scene_l(2, 7)])
+    l_low = torch.cat([_scene_l(1, 9, shift_per_frame=1), _other_scene_l(7)])
     probs = torch.cat([_scene_probs(1, 9), _scene_probs(2, 7)])
     whole = _run(make_smoother(mode, 0.8), probs, l_low)
     smoother = make_smoother(mode, 0.8)
@@ -172,13 +179,23 @@ def test_flow_carries_colour_along_with_motion() -> None:
 
 
 def test_scene_cut_detector() -> None:
-    detector = SceneCutDetector(bins=32, threshold=0.5)
-    a, b = _scene_l(1, 2).numpy(), _scene_l(2, 1).numpy()
+    detector = SceneCutDetector()
+    a, b = _scene_l(1, 2, shift_per_frame=1).numpy(), _other_scene_l(1).numpy()
     assert not detector.is_cut(a[0])  # first frame: nothing to compare with
     assert not detector.is_cut(a[1])
     assert detector.is_cut(b[0])
     detector.reset()
     assert not detector.is_cut(b[0])
+
+
+def test_exposure_flicker_is_neither_a_cut_nor_motion() -> None:
+    l_low = _scene_l(1, 2)
+    l_low[1] = l_low[1] * 1.05 + 0.1  # the whole frame brighter and a little harder, as old film pumps
+    probs = _scene_probs(1, 2)
+    smoother = EmaSmoother(0.9)
+    out = smoother(probs, l_low)
+    assert smoother.cuts == 0
+    assert (out[1] - probs[1]).abs().mean() > 0.5 * (probs[0] - probs[1]).abs().mean()
 
 
 @pytest.mark.parametrize(
@@ -190,6 +207,7 @@ def test_scene_cut_detector() -> None:
         pytest.param(lambda: EmaSmoother(0.5, motion_scale=0), "motion_scale", id="motion_scale"),
         pytest.param(lambda: FlowSmoother(0.5, method="lk"), "flow method", id="method"),
         pytest.param(lambda: SceneCutDetector(threshold=3), "threshold", id="cut-threshold"),
+        pytest.param(lambda: SceneCutDetector(max_correlation=2), "max_correlation", id="cut-correlation"),
     ],
 )
 def test_bad_settings_raise_value_error(factory, message: str) -> None:  # noqa: ANN001

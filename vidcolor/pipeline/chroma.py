@@ -11,6 +11,7 @@ from torch.nn import functional as F
 from vidcolor.color.decoding import DEFAULT_TEMPERATURE
 from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
 from vidcolor.engines.base import Engine
+from vidcolor.pipeline.oom import HalvingEngine
 from vidcolor.pipeline.predict import Smoother, predict_ab, upsample_ab
 
 
@@ -31,6 +32,11 @@ class ChromaPredictor:
     chroma_shape: tuple[int, int]
     temperature: float = DEFAULT_TEMPERATURE
     smoother: Smoother | None = None
+
+    def __post_init__(self) -> None:
+        # a batch too large for the GPU's memory is halved and retried, not fatal
+        if not isinstance(self.engine, HalvingEngine):
+            self.engine = HalvingEngine(self.engine)
 
     def __call__(self, lumas: list[np.ndarray]) -> np.ndarray:
         """(B, H, W) luma codes to (B, 2, h, w) Cb/Cr codes at the output's chroma resolution."""

@@ -95,8 +95,8 @@ class EmaSmoother:
     """Motion-adaptive exponential average of the bin distributions, per pixel.
 
     state_t = p_t + w (state_{t-1} - p_t) with w = strength * exp(-m / motion_scale),
-    where m is |L_t - L_{t-1}| box-filtered over 3x3 pixels (film grain should
-    not count as motion). Where a pixel's luma changes, the new distribution
+    where m is |L_t - L_{t-1} - median(L_t - L_{t-1})| box-filtered over 3x3
+    pixels: neither exposure flicker nor film grain should count as motion. Where a pixel's luma changes, the new distribution
     takes over; where it does not, the past damps the network's wobble.
 
     The (h, w) maps (L, motion, weights) are handled in numpy/OpenCV on the CPU:
@@ -148,12 +148,19 @@ class EmaSmoother:
         cut = self.scene_cuts.is_cut(l)
         if cut:
             self.cuts += 1
-            log.debug("scene cut (L histogram distance %.3f): temporal state reset", self.scene_cuts.last_distance)
+            log.debug(
+                "scene cut (histogram distance %.2f, correlation %.2f): temporal state reset",
+                self.scene_cuts.last_distance,
+                self.scene_cuts.last_correlation,
+            )
         if self._state is None or cut or self.strength == 0:
             out.copy_(p)
         else:
             state, prev_l, valid = self._align(self._state, self._prev_l, l)
-            motion = cv2.blur(np.abs(l - prev_l), (3, 3), borderType=cv2.BORDER_REPLICATE)
+            diff = l - prev_l
+            # Old film flickers in exposure: a global shift of L is not motion.
+            diff -= np.median(diff)
+            motion = cv2.blur(np.abs(diff), (3, 3), borderType=cv2.BORDER_REPLICATE)
             weight = np.exp(motion * (-1 / self.motion_scale)) * np.float32(self.strength)
             if valid is not None:
                 weight *= valid
