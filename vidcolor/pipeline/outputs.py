@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from vidcolor.errors import MediaError, UsageError
+
+log = logging.getLogger(__name__)
 
 PARTIAL_MARK = ".vidcolor-partial"
 
@@ -46,5 +49,16 @@ def atomic_output(dst: Path) -> Iterator[Path]:
     except OSError as ex:
         raise MediaError(f"cannot write {dst}: {ex.strerror or ex}") from ex
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        _remove_partial(tmp)
+
+
+def _remove_partial(tmp: Path) -> None:
+    # never raise here: the error being unwound (or a read-only folder's) is what the user must see
+    if not os.path.lexists(tmp):
+        return  # a read-only folder answers EROFS, not ENOENT, for a file it never had
+    try:
+        tmp.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as ex:
+        log.warning("could not remove the partial output %s: %s", tmp, ex.strerror or ex)
