@@ -65,15 +65,20 @@ class FrameReader:
         on_error: ``stop`` raises MediaError at the first undecodable packet, naming its time;
             ``skip`` repeats the previous picture in its place and counts it in ``stats``.
         hwaccel: ``cuda`` to decode on NVDEC when FFmpeg has it (falls back to software, logged).
+        seek_pts: start decoding at the keyframe at or before this pts (segments of a split job);
+            pictures before it may still come out, the caller drops what it does not need.
     """
 
-    def __init__(self, path: Path, info: VideoInfo, *, on_error: str = "stop", hwaccel: str | None = None) -> None:
+    def __init__(
+        self, path: Path, info: VideoInfo, *, on_error: str = "stop", hwaccel: str | None = None, seek_pts: int | None = None
+    ) -> None:
         if on_error not in ON_ERROR_CHOICES:
             raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
         self.path = Path(path)
         self.info = info
         self.on_error = on_error
         self.hwaccel = hwaccel
+        self.seek_pts = seek_pts
         self.stats = DecodeStats()
         bits = PLANAR_FORMATS[info.read_format][0]
         self._dtype = np.dtype(np.uint16 if bits > 8 else np.uint8)
@@ -103,6 +108,8 @@ class FrameReader:
         with reading(self.path):
             container = self._open()
             try:
+                if self.seek_pts is not None:
+                    container.seek(self.seek_pts, stream=container.streams.video[0], backward=True)
                 yield from self._frames(container)
             finally:
                 container.close()

@@ -69,10 +69,11 @@ class VideoWriter:
         path: the file to write (the pipeline passes a temporary name beside the target).
         container_format: FFmpeg muxer name, e.g. ``mp4`` (taken from the target's extension).
         info: the source video stream; timing, geometry and colour tags are copied from it.
-        source: the source file, whose audio, subtitle, data and attachment streams are copied.
+        source: the source file, whose audio, subtitle, data and attachment streams are copied;
+            None writes the video stream alone (a segment of a split job, joined later).
     """
 
-    def __init__(self, path: Path, container_format: str | None, info: VideoInfo, source: Path, options: EncodeOptions) -> None:
+    def __init__(self, path: Path, container_format: str | None, info: VideoInfo, source: Path | None, options: EncodeOptions) -> None:
         self.info = info
         self.options = options
         self.pix_fmt = output_format(info.read_format, options.codec)
@@ -86,7 +87,9 @@ class VideoWriter:
             raise MediaError(f"cannot write {path}: {describe(ex)}") from ex
         try:
             self.stream = self._add_video_stream()
-            self.remuxer = Remuxer(source, self.container, skip_index=info.index)
+            self.remuxer = Remuxer(source, self.container, skip_index=info.index) if source is not None else None
+            if self.remuxer is None:
+                return
             self.container.metadata.update(self.remuxer.metadata)
             # statistics tags describe the old encode; the rest (language, title) still holds
             self.stream.metadata.update({k: v for k, v in self.remuxer.video_metadata.items() if not k.startswith(("_STATISTICS", "BPS", "NUMBER_OF", "DURATION", "encoder"))})
@@ -156,7 +159,7 @@ class VideoWriter:
         self.frames_written += 1
 
     def _mux(self, packet: av.Packet) -> None:
-        if packet.dts is not None and packet.time_base:
+        if self.remuxer is not None and packet.dts is not None and packet.time_base:
             self.remuxer.mux_until(float(packet.dts * packet.time_base))
         self.container.mux(packet)
 
@@ -165,14 +168,16 @@ class VideoWriter:
         try:
             for packet in self.stream.encode(None):
                 self._mux(packet)
-            self.remuxer.mux_until(None)
+            if self.remuxer is not None:
+                self.remuxer.mux_until(None)
         except av.error.FFmpegError as ex:
             self.abort()
             raise MediaError(f"finishing the output failed: {describe(ex)}") from ex
         except BaseException:
             self.abort()
             raise
-        self.remuxer.close()
+        if self.remuxer is not None:
+            self.remuxer.close()
         try:
             self.container.close()
         except (av.error.FFmpegError, OSError) as ex:
@@ -184,7 +189,8 @@ class VideoWriter:
         Never raises: it runs while another error or an interrupt unwinds, which must
         reach the user unchanged (a full disk fails this close too).
         """
-        self.remuxer.close()
+        if self.remuxer is not None:
+            self.remuxer.close()
         try:
             self.container.close()
         except (av.error.FFmpegError, OSError) as ex:

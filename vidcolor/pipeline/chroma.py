@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vidcolor.color.decoding import DEFAULT_TEMPERATURE
+from vidcolor.color.decoding import DEFAULT_TEMPERATURE, probabilities
 from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
 from vidcolor.engines.base import Engine
 from vidcolor.pipeline.oom import HalvingEngine
-from vidcolor.pipeline.predict import Smoother, predict_ab, upsample_ab
+from vidcolor.pipeline.predict import Smoother, network_input, predict_ab, upsample_ab
 
 
 @dataclass
@@ -51,3 +51,16 @@ class ChromaPredictor:
         codes = chroma_from_lab(torch.cat([l_chroma, ab], dim=1), self.out_spec)
         out_dtype = np.uint16 if self.out_spec.bits > 8 else np.uint8
         return codes.cpu().numpy().astype(out_dtype)
+
+    @torch.inference_mode()
+    def warm_up(self, lumas: list[np.ndarray]) -> None:
+        """Feed pictures that precede a segment to the smoother without colouring them (invisible joins)."""
+        if self.smoother is None or not hasattr(self.smoother, "warm_up"):
+            return
+        stacked = np.stack(lumas)
+        if stacked.dtype == np.uint16:
+            stacked = stacked.astype(np.int32)
+        y = torch.from_numpy(stacked).to(self.engine.device).unsqueeze(1)
+        x = network_input(l_from_luma(y, self.in_spec), self.engine.input_size)
+        probs = probabilities(self.engine(x))
+        self.smoother.warm_up(probs, F.interpolate(x, size=probs.shape[-2:], mode="area"))

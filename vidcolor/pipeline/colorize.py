@@ -6,15 +6,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from vidcolor.color.decoding import DEFAULT_TEMPERATURE
 from vidcolor.color.lab import ChromaSpec
-from vidcolor.engines import open_engine
+from vidcolor.engines import Engine, open_engine
 from vidcolor.errors import MediaError, UsageError
-from vidcolor.media import EncodeOptions, FrameReader, VideoWriter, probe
+from vidcolor.media import EncodeOptions, FrameReader, VideoInfo, VideoWriter, probe
 from vidcolor.media.decode import DecodedFrame
 from vidcolor.models import LoadedModel, load_model
 from vidcolor.models.loading import has_local_weights
@@ -22,6 +23,7 @@ from vidcolor.pipeline.chroma import ChromaPredictor
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.outputs import atomic_output, check_paths
 from vidcolor.pipeline.progress import Progress, ProgressCallback, ProgressMeter
+from vidcolor.pipeline.segments import Segment
 from vidcolor.pipeline.stages import BoundedChannel, Cancelled, StageThread, produce
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,25 @@ def _make_smoother(options: ColorizeOptions):  # noqa: ANN202 (optional module, 
     return make_smoother(options.temporal, options.temporal_strength)
 
 
+def open_model_engine(options: ColorizeOptions) -> tuple[LoadedModel, Engine]:
+    """The model and inference back-end a run uses (one per process or Ray worker)."""
+    model = choose_model(options)
+    engine = open_engine(model, device=options.device, engine=options.engine, max_batch=options.batch_size)
+    log.info("model %s, engine %s", model.label, engine.describe())
+    return model, engine
+
+
+def make_predictor(model: LoadedModel, engine: Engine, info: VideoInfo, writer: VideoWriter, options: ColorizeOptions) -> ChromaPredictor:
+    return ChromaPredictor(
+        engine=engine,
+        in_spec=info.chroma_spec,
+        out_spec=ChromaSpec(info.chroma_spec.matrix, info.chroma_spec.full_range, writer.chroma_bits),
+        chroma_shape=writer.chroma_shape,
+        temperature=options.temperature or model.weights.meta.get("temperature", DEFAULT_TEMPERATURE),
+        smoother=_make_smoother(options),
+    )
+
+
 def colorize(
     src: Path | str,
     dst: Path | str,
@@ -88,22 +109,13 @@ def colorize(
     if options.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {options.batch_size}")
     info = probe(src).video
-    model = choose_model(options)
-    engine = open_engine(model, device=options.device, engine=options.engine, max_batch=options.batch_size)
-    log.info("model %s, engine %s", model.label, engine.describe())
+    model, engine = open_model_engine(options)
     meter = ProgressMeter(total=info.frames, callback=progress)
     start = time.perf_counter()
     with atomic_output(dst) as tmp:
         writer = VideoWriter(tmp, CONTAINER_FORMATS.get(dst.suffix.lower()), info, src, options.encode)
         reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel)
-        predictor = ChromaPredictor(
-            engine=engine,
-            in_spec=info.chroma_spec,
-            out_spec=ChromaSpec(info.chroma_spec.matrix, info.chroma_spec.full_range, writer.chroma_bits),
-            chroma_shape=writer.chroma_shape,
-            temperature=options.temperature or model.weights.meta.get("temperature", DEFAULT_TEMPERATURE),
-            smoother=_make_smoother(options),
-        )
+        predictor = make_predictor(model, engine, info, writer, options)
         try:
             _run_stages(reader, predictor, writer, options.batch_size, meter)
         except BaseException:
@@ -123,7 +135,77 @@ def colorize(
     )
 
 
-def _run_stages(reader: FrameReader, predictor: ChromaPredictor, writer: VideoWriter, batch_size: int, meter: ProgressMeter) -> None:
+class _SeekMissed(Exception):
+    """The demuxer's seek landed after the pictures a segment needs."""
+
+
+def _segment_frames(reader: FrameReader, warm_from: int, end: int | None) -> Iterator[DecodedFrame]:
+    """The pictures from ``warm_from`` up to (not including) ``end``, out of a reader that seeked near them."""
+    first = True
+    for frame in reader:
+        if first and reader.seek_pts is not None and frame.pts > warm_from:
+            raise _SeekMissed
+        first = False
+        if frame.pts < warm_from:
+            continue
+        if end is not None and frame.pts >= end:
+            return
+        yield frame
+
+
+def colorize_segment(
+    src: Path,
+    part: Path,
+    container_format: str | None,
+    info: VideoInfo,
+    segment: Segment,
+    options: ColorizeOptions,
+    model: LoadedModel,
+    engine: Engine,
+    meter: ProgressMeter,
+) -> int:
+    """Colour one segment's pictures into ``part``, video only, keeping the source's pts; returns frames written.
+
+    The smoother (if any) first sees the pictures from ``segment.warm_from``, which are not written.
+
+    Raises:
+        MediaError: as ``colorize``, or the segment did not decode to the expected pictures.
+    """
+    seek: int | None = segment.warm_from
+    while True:
+        writer = VideoWriter(part, container_format, info, None, options.encode)
+        reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel, seek_pts=seek)
+        predictor = make_predictor(model, engine, info, writer, options)
+        try:
+            _run_stages(_segment_frames(reader, segment.warm_from, segment.end_pts), predictor, writer,
+                        options.batch_size, meter, colour_from=segment.start_pts)
+        except _SeekMissed:
+            # some demuxers seek by decode time and overshoot; decoding from the start is always right
+            log.debug("seek to pts %s overshot; segment %d decodes from the start", seek, segment.index)
+            writer.abort()
+            seek = None
+            continue
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+        break
+    if writer.frames_written != segment.frames:
+        raise MediaError(f"{src}: segment {segment.index} decoded to {writer.frames_written} pictures, "
+                         f"expected {segment.frames}; run without segments")
+    return writer.frames_written
+
+
+def _run_stages(
+    frames: Iterable[DecodedFrame],
+    predictor: ChromaPredictor,
+    writer: VideoWriter,
+    batch_size: int,
+    meter: ProgressMeter,
+    *,
+    colour_from: int | None = None,
+) -> None:
+    """Decode -> colour -> encode; pictures before ``colour_from`` only warm up the smoother."""
     stop = threading.Event()
     decoded: BoundedChannel[DecodedFrame] = BoundedChannel(2 * batch_size, stop)
     coloured: BoundedChannel[tuple[list[DecodedFrame], np.ndarray]] = BoundedChannel(2, stop)
@@ -134,14 +216,24 @@ def _run_stages(reader: FrameReader, predictor: ChromaPredictor, writer: VideoWr
                 writer.write(frame.luma, chroma[i], frame.pts)
             meter.advance(len(frames))
 
-    decoder = StageThread("decode", produce(reader, decoded), stop)
+    decoder = StageThread("decode", produce(frames, decoded), stop)
     encoder = StageThread("encode", encode, stop)
     decoder.start()
     encoder.start()
     finished = False
     try:
         batch: list[DecodedFrame] = []
+        warm: list[DecodedFrame] = []
         for frame in decoded:
+            if colour_from is not None and frame.pts < colour_from:
+                warm.append(frame)
+                if len(warm) == batch_size:
+                    predictor.warm_up([f.luma for f in warm])
+                    warm = []
+                continue
+            if warm:
+                predictor.warm_up([f.luma for f in warm])
+                warm = []
             batch.append(frame)
             if len(batch) == batch_size:
                 coloured.put((batch, predictor([f.luma for f in batch])))
