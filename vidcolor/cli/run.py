@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from vidcolor.cli.options import (
     BatchOpt,
@@ -19,18 +21,23 @@ from vidcolor.cli.options import (
     WeightsOpt,
 )
 from vidcolor.cli.progress import progress_bar
+from vidcolor.errors import MediaError
 from vidcolor.errors import UsageError
 from vidcolor.media.encode import CODECS, DEFAULT_CODEC, EncodeOptions
 from vidcolor.media.image import is_image
-from vidcolor.pipeline import ColorizeOptions, colorize
+from vidcolor.pipeline import ColorizeOptions
+from vidcolor.pipeline.batch import BatchItem, plan_batch, run_batch
+from vidcolor.pipeline.job import colorize_auto
+from vidcolor.pipeline.segments import DEFAULT_SEGMENT_SECONDS, JobOptions
+from vidcolor.pipeline.colorize import ColorizeResult
 from vidcolor.pipeline.image import colorize_image
 
 log = logging.getLogger("vidcolor")
 
 
 def run(
-    input: Annotated[Path, typer.Argument(help="Video or image to colourise.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result.", show_default=False)],
+    input: Annotated[Path, typer.Argument(help="Video or image to colourise, or a folder of videos.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result (a folder for a folder).", show_default=False)],
     model: ModelOpt = "auto",
     weights: WeightsOpt = None,
     device: DeviceOpt = "auto",
@@ -47,8 +54,14 @@ def run(
     hwaccel: Annotated[str | None, typer.Option(help="Hardware decoding, e.g. cuda (NVDEC).")] = None,
     quiet: QuietOpt = False,
     random_weights: SeedOpt = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="With a folder: include its sub-folders.")] = False,
+    segment_seconds: Annotated[float | None, typer.Option(min=0.1, help=f"Split into segments of about this length (default {DEFAULT_SEGMENT_SECONDS:g} s for longer films).", show_default=False)] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Folder for finished segments (default: hidden, beside the output).", file_okay=False)] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue an interrupted job from its finished segments.")] = True,
+    cluster: Annotated[str | None, typer.Option(help="Run segments on Ray: local, or ray://HOST:PORT.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Ray workers (default: one per GPU, else one per 2 CPU cores).")] = None,
 ) -> None:
-    """Colourise a black-and-white video (or image) into a new file."""
+    """Colourise a black-and-white video (or image, or folder of videos) into a new file."""
     if on_error not in ("stop", "skip"):
         raise UsageError(f"--on-error must be stop or skip, not {on_error!r}")
     options = ColorizeOptions(
@@ -66,11 +79,55 @@ def run(
         hwaccel=hwaccel,
         random_seed=random_weights,
     )
+    job = JobOptions(segment_seconds=segment_seconds or DEFAULT_SEGMENT_SECONDS, work_dir=work_dir, resume=resume,
+                     cluster=cluster, workers=workers)
+    # an explicit segment length or work folder asks for a split job even on a short film
+    split = True if segment_seconds is not None or work_dir is not None else None
+    if input.is_dir():
+        if work_dir is not None:
+            raise UsageError("--work-dir names one job's folder; with a folder input each film gets its own")
+        _run_folder(input, output, options, job, split=split, recursive=recursive, quiet=quiet)
+        return
     if is_image(input):
         result = colorize_image(input, output, options)
     else:
         with progress_bar(enabled=not quiet, label=input.name) as update:
-            result = colorize(input, output, options, progress=update)
+            result = colorize_auto(input, output, options, job, split=split, progress=update)
     log.info("wrote %s: %d frames in %.1f s (%.1f fps)", result.output, result.frames, result.seconds, result.fps)
     if result.concealed_frames:
         log.warning("%d frames could not be decoded and were concealed", result.concealed_frames)
+
+
+_STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
+
+
+def _run_folder(folder: Path, out_folder: Path, options: ColorizeOptions, job: JobOptions, *, split: bool | None,
+                recursive: bool, quiet: bool) -> None:
+    """Every video in ``folder`` into ``out_folder``; a summary table; exit 1 when any failed."""
+    if out_folder.suffix and not out_folder.exists():
+        raise UsageError(f"with a folder input, -o names a folder, not {out_folder.name!r}")
+    items = plan_batch(folder, out_folder, codec=options.encode.codec, recursive=recursive, overwrite=options.overwrite)
+    if not items:
+        raise MediaError(f"no video files in {folder}" + ("" if recursive else " (add -r for sub-folders)"))
+    skipped = sum(item.status == "skipped" for item in items)
+    log.info("%d videos in %s, %d already done", len(items), folder, skipped)
+
+    def run_one(src: Path, dst: Path) -> ColorizeResult:
+        with progress_bar(enabled=not quiet, label=str(src.relative_to(folder))) as update:
+            return colorize_auto(src, dst, options, job, split=split, progress=update)
+
+    run_batch(items, run_one)
+    _print_summary(folder, items)
+    failed = sum(item.status == "failed" for item in items)
+    if failed:
+        raise MediaError(f"{failed} of {len(items)} videos failed (see the table above)")
+
+
+def _print_summary(folder: Path, items: list[BatchItem]) -> None:
+    table = Table("file", "frames", "fps", "status", "error", title=f"vidcolor run {folder}")
+    for item in items:
+        fps = f"{item.fps:.1f}" if item.status == "done" else ""
+        frames = str(item.frames) if item.status == "done" else ""
+        style = _STATUS_STYLE.get(item.status, "")
+        table.add_row(str(item.source.relative_to(folder)), frames, fps, f"[{style}]{item.status}[/]", item.error)
+    Console(stderr=True).print(table)

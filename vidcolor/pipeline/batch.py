@@ -82,7 +82,8 @@ def run_batch(items: list[BatchItem], run_one: RunOne, *, on_item: Callable[[Bat
                 result = run_one(item.source, item.output)
             except Exception as ex:  # noqa: BLE001 (one bad file must not stop the batch)
                 item.status = "failed"
-                first = str(ex).splitlines()[0] if str(ex) else ""
+                # the table names the file already
+                first = (str(ex).splitlines()[0] if str(ex) else "").replace(f"{item.source}: ", "").replace(str(item.source), item.source.name)
                 item.error = first if isinstance(ex, VidcolorError) else f"internal error ({type(ex).__name__}: {first})"
                 log.warning("%s failed: %s", item.source, item.error)
             else:
