@@ -8,9 +8,11 @@ import typer
 
 from vidcolor.cli import engine, weights
 from vidcolor.cli.doctor import doctor
+from vidcolor.cli.evaluate import evaluate
 from vidcolor.cli.preview import preview
 from vidcolor.cli.probe import probe
 from vidcolor.cli.run import run
+from vidcolor.cli.train import train
 
 app = typer.Typer(
     name="vidcolor",
@@ -36,5 +38,7 @@ app.command()(run)
 app.command()(probe)
 app.command()(preview)
 app.command()(doctor)
+app.command()(train)
+app.command()(evaluate)
 app.add_typer(weights.app, name="weights")
 app.add_typer(engine.app, name="engine")
