@@ -61,7 +61,7 @@ class SmootherParams(NamedTuple):
         that weight falls by a factor e.
     """
 
-    strength: float = 0.8
+    strength: float = 0.9
     motion_scale: float = 0.04
 
 
@@ -96,8 +96,9 @@ class EmaSmoother:
 
     state_t = p_t + w (state_{t-1} - p_t) with w = strength * exp(-m / motion_scale),
     where m is |L_t - L_{t-1} - median(L_t - L_{t-1})| box-filtered over 3x3
-    pixels: neither exposure flicker nor film grain should count as motion. Where a pixel's luma changes, the new distribution
-    takes over; where it does not, the past damps the network's wobble.
+    pixels: neither exposure flicker nor film grain should count as motion.
+    Where a pixel's luma changes, the new distribution takes over; where it does
+    not, the past damps the network's wobble.
 
     The (h, w) maps (L, motion, weights) are handled in numpy/OpenCV on the CPU:
     at a few thousand pixels torch's intra-op thread pool costs more than the
@@ -136,7 +137,10 @@ class EmaSmoother:
     @torch.inference_mode()
     def __call__(self, probs: torch.Tensor, l_low: torch.Tensor) -> torch.Tensor:
         _check_batch(probs, l_low)
-        l_frames = l_low[:, 0].float().cpu().numpy()
+        if probs.shape[0] == 0:
+            return probs.float()
+        # A copy: on the CPU .numpy() would share memory with the caller's tensor, and L is kept as state.
+        l_frames = l_low[:, 0].float().cpu().numpy().copy()
         out = torch.empty_like(probs, dtype=torch.float32)
         for i in range(probs.shape[0]):
             self._step(probs[i].float(), l_frames[i], out[i])
@@ -231,7 +235,9 @@ class FlowSmoother(EmaSmoother):
 
 
 TEMPORAL_MODES: tuple[str, ...] = ("off", "ema", "flow")
-DEFAULT_MODE = "flow"
+# Measured in benchmarks/RESULTS.md: flow compensation bought no flicker over ema on
+# the shared clips and cost about 6 ms a frame more on a CPU.
+DEFAULT_MODE = "ema"
 DEFAULT_STRENGTH = _DEFAULTS.strength
 
 
