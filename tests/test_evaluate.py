@@ -85,13 +85,14 @@ def test_evaluate_writes_report(tmp_path: Path) -> None:
     torch.manual_seed(0)
     weights = tmp_path / "decoder.pt"
     torch.save(LiteDecoder().state_dict(), weights)
-    result = evaluate(EvalConfig(images, weights=weights, temperatures=(0.38, 1.0), upsample="guided", device="cpu"))
-    assert result.num_images == 3 and set(result.methods) == {"grayscale", "T=0.38", "T=1"}
+    result = evaluate(EvalConfig(images, weights=weights, temperatures=(0.38, 1.0), upsample=("bilinear", "guided"), device="cpu"))
+    assert result.num_images == 3
+    assert set(result.methods) == {"grayscale", "T=0.38", "T=1", "T=0.38 guided", "T=1 guided"}
     assert result.best_temperature() in (0.38, 1.0)
     paths = write_report(result, tmp_path / "out")
     report = json.loads(paths["json"].read_text())
     assert report["methods"]["grayscale"]["colourfulness"] < 0.01  # ab = 0, up to Lab round-off
     assert "| grayscale |" in paths["markdown"].read_text()
     sheet = cv2.imread(str(paths["sheet"]))
-    assert sheet.shape[0] == 4 * 128  # grayscale, two temperatures, truth
+    assert sheet.shape[0] == 6 * 128  # grayscale, two temperatures x two upsamplers, truth
     assert paths["auc"].stat().st_size > 0

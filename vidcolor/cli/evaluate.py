@@ -21,7 +21,9 @@ def evaluate(
         list[float] | None,
         typer.Option("--temperature", "-t", min=0.01, max=10.0, help="Temperature to score; repeat to compare several."),
     ] = None,
-    upsample: Annotated[str, typer.Option(help="ab upsampling: bilinear or guided.")] = "bilinear",
+    upsample: Annotated[
+        list[str] | None, typer.Option(help="ab upsampling: bilinear or guided; repeat to score both.")
+    ] = None,
     split: Annotated[str, typer.Option(help="all, even or odd positions of the sorted image list.")] = "all",
     max_images: Annotated[int, typer.Option("--max-images", min=0, help="At most this many images (0: all).")] = 0,
     device: DeviceOpt = "auto",
@@ -29,7 +31,7 @@ def evaluate(
     """Colourise each image from its L alone and compare with the original, beside the grayscale baseline."""
     config = EvalConfig(
         images=images, model=model, weights=weights, temperatures=tuple(temperature) if temperature else None,
-        upsample=upsample, split=split, max_images=max_images, device=device,
+        upsample=tuple(upsample or ("bilinear",)), split=split, max_images=max_images, device=device,
     )
     result = run_evaluation(config)
     paths = write_report(result, out)

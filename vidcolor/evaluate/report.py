@@ -25,7 +25,7 @@ def to_json(result: EvalResult) -> dict:
         "images": str(result.config.images),
         "split": result.config.split,
         "num_images": result.num_images,
-        "upsample": result.config.upsample,
+        "upsample": list(result.config.upsample),
         "truth_colourfulness": result.truth_colourfulness,
         # inf (identical images) is not JSON; write it as null
         "methods": {m: {k: (None if math.isinf(v) else v) for k, v in s.items()} for m, s in summary.items()},
@@ -36,7 +36,7 @@ def markdown_table(result: EvalResult) -> str:
     summary = result.summary()
     lines = [
         f"{result.model_label} on {result.num_images} images of {result.config.images} "
-        f"(split {result.config.split}, {result.config.upsample} upsampling); truth colourfulness "
+        f"(split {result.config.split}); truth colourfulness "
         f"{result.truth_colourfulness:.1f}",
         "",
         "| method | " + " | ".join(title for _, title in _COLUMNS) + " |",

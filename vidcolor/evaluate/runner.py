@@ -16,10 +16,18 @@ from vidcolor.color.lab import lab_to_rgb, rgb_to_lab
 from vidcolor.color.upsample import guided_upsample_ab
 from vidcolor.engines import open_engine
 from vidcolor.errors import UsageError
-from vidcolor.evaluate.metrics import AucAccumulator, colourfulness, mean_ciede2000, psnr, ssim_rgb
+from vidcolor.evaluate.metrics import (
+    AucAccumulator,
+    colourfulness,
+    mean_ciede2000,
+    psnr,
+    rgb_to_lab_np,
+    ssim_rgb,
+)
 from vidcolor.models.loading import load_model
 from vidcolor.pipeline.predict import network_input, upsample_ab
 from vidcolor.train.data import list_images, read_rgb
+from vidcolor.train.rebalance import nearest_bin
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +49,8 @@ class EvalConfig:
         weights: a local weights file instead of the packaged or cached one.
         temperatures: annealed-mean temperatures, all scored in one pass; None uses the
             weights' tuned ``meta["temperature"]`` or the paper's 0.38.
-        upsample: ``bilinear`` or ``guided`` (edge-aware, guided by full-resolution L).
+        upsample: ab upsamplers to score, each of ``bilinear`` and ``guided`` (edge-aware,
+            guided by full-resolution L); all share one network pass.
         split: ``all`` images, or the ``even`` / ``odd`` positions of the sorted list, so a
             parameter tuned on one half can be checked on the other.
         max_images: at most this many images after splitting (0: all).
@@ -53,15 +62,16 @@ class EvalConfig:
     model: str = "lite"
     weights: Path | None = None
     temperatures: tuple[float, ...] | None = None
-    upsample: str = "bilinear"
+    upsample: tuple[str, ...] = ("bilinear",)
     split: str = "all"
     max_images: int = 0
     sheet_images: int = 8
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.upsample not in UPSAMPLERS:
-            raise UsageError(f"unknown upsampler {self.upsample!r}; use one of {', '.join(UPSAMPLERS)}")
+        unknown = set(self.upsample) - set(UPSAMPLERS)
+        if unknown or not self.upsample:
+            raise UsageError(f"unknown upsampler {sorted(unknown)}; use one or more of {', '.join(UPSAMPLERS)}")
         if self.split not in SPLITS:
             raise UsageError(f"unknown split {self.split!r}; use one of {', '.join(SPLITS)}")
         if self.temperatures is not None and (not self.temperatures or min(self.temperatures) <= 0):
@@ -90,7 +100,8 @@ class MethodScores:
 
 @dataclass
 class EvalResult:
-    """Scores per method: ``grayscale`` (ab = 0) and ``T=<temperature>`` for each temperature."""
+    """Scores per method: ``grayscale`` (ab = 0) and ``T=<temperature>`` (bilinear) or
+    ``T=<temperature> guided`` for each temperature and upsampler."""
 
     config: EvalConfig
     model_label: str
@@ -115,13 +126,13 @@ class EvalResult:
             over_psnr = max(0.0, base["psnr"] - s["psnr"] - max_psnr_drop)
             return off_colour * 10 + over_psnr
 
-        temps = {name: float(name[2:]) for name in summary if name.startswith("T=")}
+        temps = {name: float(name[2:]) for name in summary if name.startswith("T=") and " " not in name}
         best = max(temps, key=lambda n: (-shortfall(summary[n]), summary[n]["auc_rebalanced"]))
         return temps[best]
 
 
-def method_name(temperature: float) -> str:
-    return f"T={temperature:g}"
+def method_name(temperature: float, upsample: str = "bilinear") -> str:
+    return f"T={temperature:g}" if upsample == "bilinear" else f"T={temperature:g} {upsample}"
 
 
 def _select(paths: list[Path], split: str, max_images: int) -> list[Path]:
@@ -137,14 +148,12 @@ def _to_numpy(rgb: torch.Tensor) -> np.ndarray:
 
 
 def _score(out_lab: torch.Tensor, truth_rgb: np.ndarray, truth_lab: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
-    out_rgb = lab_to_rgb(out_lab)
-    out_np = _to_numpy(out_rgb)
-    # CIEDE2000 of what is displayed: the output after gamut clipping, back in Lab
-    shown_lab = rgb_to_lab(out_rgb)[0].permute(1, 2, 0).cpu().numpy().astype(np.float64)
+    out_np = _to_numpy(lab_to_rgb(out_lab))
     metrics = {
         "psnr": psnr(out_np, truth_rgb),
         "ssim": ssim_rgb(out_np, truth_rgb),
-        "ciede2000": mean_ciede2000(shown_lab, truth_lab),
+        # of what is displayed: the output after gamut clipping, back in Lab
+        "ciede2000": mean_ciede2000(rgb_to_lab_np(out_np), truth_lab),
         "colourfulness": colourfulness(out_np),
     }
     return metrics, out_np
@@ -163,7 +172,8 @@ def evaluate(config: EvalConfig, progress: EvalProgress | None = None) -> EvalRe
     model = load_model(config.model, weights_path=config.weights)
     engine = open_engine(model, device=config.device, max_batch=1)
     temperatures = config.temperatures or (float(model.weights.meta.get("temperature", DEFAULT_TEMPERATURE)),)
-    names = [method_name(t) for t in temperatures]
+    combos = [(method_name(t, up), t, up) for up in config.upsample for t in temperatures]
+    names = [name for name, _, _ in combos]
     methods = {name: MethodScores() for name in [BASELINE, *names]}
     truth_colour = 0.0
     sheet_at = set(np.linspace(0, len(paths) - 1, min(config.sheet_images, len(paths))).round().astype(int).tolist())
@@ -173,20 +183,21 @@ def evaluate(config: EvalConfig, progress: EvalProgress | None = None) -> EvalRe
         truth_np = _to_numpy(truth)
         lab = rgb_to_lab(truth.to(engine.device))
         lum, truth_ab = lab[:, :1], lab[:, 1:]
-        truth_lab_np = lab[0].permute(1, 2, 0).cpu().numpy().astype(np.float64)
+        truth_lab_np = rgb_to_lab_np(truth_np)
+        truth_bins = nearest_bin(truth_ab)
         truth_colour += colourfulness(truth_np)
         probs = probabilities(engine(network_input(lum, engine.input_size)))
         candidates = {BASELINE: torch.zeros_like(truth_ab)}
-        for name, t in zip(names, temperatures):
-            ab_low = annealed_mean(probs, t)
-            if config.upsample == "guided":
-                candidates[name] = guided_upsample_ab(ab_low, lum)
+        ab_lows = {t: annealed_mean(probs, t) for t in temperatures}
+        for name, t, upsample in combos:
+            if upsample == "guided":
+                candidates[name] = guided_upsample_ab(ab_lows[t], lum)
             else:
-                candidates[name] = upsample_ab(ab_low, lum.shape[-2:])
+                candidates[name] = upsample_ab(ab_lows[t], lum.shape[-2:])
         for name, ab in candidates.items():
             metrics, out_np = _score(torch.cat([lum, ab], dim=1), truth_np, truth_lab_np)
             methods[name].add(metrics)
-            methods[name].auc.add(ab, truth_ab)
+            methods[name].auc.add(ab, truth_ab, truth_bins)
             if i in sheet_at:
                 sheet[name].append(out_np)
         if i in sheet_at:
