@@ -21,8 +21,33 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, unwound like Ctrl-C so every ``finally`` removes partial output."""
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+# Signals seen during this run. typer turns KeyboardInterrupt into an exit code of 130
+# that app() returns (not raises) outside standalone mode, so the exception alone is lost.
+_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
+    # a second signal would cut short the unwinding that removes the partial output;
+    # a third means the user insists
+    if len(_received) != 2:
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+def _install_handlers() -> dict[int, object]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _interrupted_code() -> int | None:
+    if not _received:
+        return None
+    if _received[0] == signal.SIGTERM:
+        _error("terminated; no output was written")
+        return EXIT_TERMINATED
+    _error("interrupted; no output was written")
+    return EXIT_INTERRUPTED
 
 
 def _error(message: str) -> None:
@@ -35,30 +60,33 @@ def main(argv: list[str] | None = None) -> int:
 
     debug = os.environ.get("VIDCOLOR_DEBUG") == "1"
     logging.captureWarnings(True)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    _received.clear()
+    previous = _install_handlers()
     try:
-        app(args=argv, prog_name="vidcolor", standalone_mode=False)
-        code = 0
+        returned = app(args=argv, prog_name="vidcolor", standalone_mode=False)
+        code = returned if isinstance(returned, int) else 0
     except click.exceptions.Exit as ex:
         code = ex.exit_code
     except click.ClickException as ex:
         ex.show()
         code = ex.exit_code
-    except Terminated:
-        _error("terminated; no output was written")
-        code = EXIT_TERMINATED
     except (KeyboardInterrupt, click.exceptions.Abort):
-        _error("interrupted; no output was written")
+        _received.append(signal.SIGTERM if isinstance(sys.exc_info()[1], Terminated) else signal.SIGINT)
         code = EXIT_INTERRUPTED
     except VidcolorError as ex:
         if debug:
             raise
-        _error(str(ex).splitlines()[0] if str(ex) else type(ex).__name__)
+        if not _received:  # an error met while unwinding an interrupt is not the news
+            _error(str(ex).splitlines()[0] if str(ex) else type(ex).__name__)
         code = ex.exit_code
     except Exception as ex:  # a bug: one line unless debugging
         if debug:
             raise
-        _error(f"internal error ({type(ex).__name__}: {ex}); rerun with VIDCOLOR_DEBUG=1 for a traceback")
+        if not _received:
+            _error(f"internal error ({type(ex).__name__}: {ex}); rerun with VIDCOLOR_DEBUG=1 for a traceback")
         code = 1
-    return code
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    interrupted = _interrupted_code()
+    return code if interrupted is None else interrupted
