@@ -209,13 +209,13 @@ def main() -> None:
             psnr = f"{np.mean([_psnr(a, b) for a, b in zip(rgb[name], truth)]):.2f}" if truth is not None else "-"
             t = timings[name]
             print(
-                f"| {name} | {cdc(rgb[name]):.5f} | {warp_error(rgb[name], pairs=pairs):.6f} "
-                f"| {warp_error(ab[name].astype(np.float32), pairs=pairs):.6f} "
+                f"| {name} | {cdc(rgb[name]):.5f} | {warp_error(rgb[name], pairs=pairs):.3e} "
+                f"| {warp_error(ab[name].astype(np.float32), pairs=pairs):.3e} "
                 f"| {np.mean([colourfulness(f) for f in rgb[name]]):.2f} | {psnr} "
                 f"| {1 / (network.cpu + t.cpu):.2f} | {1 / (network.wall + t.wall):.2f} | {1000 * t.cpu:.2f} | {cuts[name]} |"
             )
         grey_rgb = np.repeat(grey[..., None], 3, axis=-1)
-        print(f"| grey input (reference: the luma every setting shares) | {cdc(grey_rgb):.5f} | {warp_error(grey_rgb, pairs=pairs):.6f} | - | - | - | - | - | - | - |")
+        print(f"| grey input (reference: the luma every setting shares) | {cdc(grey_rgb):.5f} | {warp_error(grey_rgb, pairs=pairs):.3e} | - | - | - | - | - | - | - |")
         print(f"network + softmax alone: {1000 * network.cpu:.1f} ms/frame CPU, {1000 * network.wall:.1f} wall")
 
 if __name__ == "__main__":
