@@ -1,0 +1,193 @@
+"""Split jobs: cuts, the manifest, resume after kill -9, joins equal to an uninterrupted run, Ray."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from tests.conftest import media
+from tests.streams import packets, psnr, summarize
+from vidcolor.media import EncodeOptions
+from vidcolor.media.segments import FrameIndex, scan_frames
+from vidcolor.pipeline import ColorizeOptions, colorize
+from vidcolor.pipeline.job import colorize_job, default_work_dir
+from vidcolor.pipeline.segments import MANIFEST_NAME, JobOptions, Manifest, plan_segments, warmup_frames
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = EncodeOptions(preset="ultrafast")
+TINY = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, encode=FAST)
+CHAPLIN = "bw/moviepy_chaplin.mp4"  # 9.64 s, 241 frames at 25 fps, one keyframe, mp3 audio
+
+# The real CLI in a child process, with the test network registered (lite takes minutes on CI's CPU).
+CLI = [sys.executable, "-c", "import sys; import tests.conftest; from vidcolor.cli.main import main; sys.exit(main(sys.argv[1:]))"]
+CLI_TINY = ["--model", "tiny", "--random-weights", "0", "--batch-size", "16", "--preset", "ultrafast", "-q"]
+
+
+def clip_prefix(src: Path, dst: Path, seconds: float) -> Path:
+    """The first ``seconds`` of ``src``, every stream copied packet for packet (a short real clip)."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
+        for packet in inp.demux(*[inp.streams[i] for i in streams]):
+            if packet.size and packet.pts is not None and packet.pts * packet.time_base < seconds:
+                packet.stream = streams[packet.stream_index]
+                out.mux(packet)
+    return dst
+
+
+def _index(n: int, keys: set[int], step: int = 1) -> FrameIndex:
+    return FrameIndex(tuple(i * step for i in range(n)), frozenset(k * step for k in keys), Fraction(1, 10 * step))
+
+
+def test_cuts_snap_to_nearby_keyframes() -> None:
+    # 10 fps, keyframes every 2.3 s; 2 s segments snap to keyframes within half a second
+    segments = plan_segments(_index(100, {0, 23, 46, 69, 92}), 2.0)
+    assert [s.start_pts for s in segments] == [0, 23, 46, 69, 92]
+    assert sum(s.frames for s in segments) == 100
+    assert [s.end_pts for s in segments] == [23, 46, 69, 92, None]
+
+
+def test_cuts_without_keyframes_fall_on_pictures() -> None:
+    segments = plan_segments(_index(95, {0}), 2.0, warmup=5)
+    assert [s.start_pts for s in segments] == [0, 20, 40, 60, 80]
+    assert [s.frames for s in segments] == [20, 20, 20, 20, 15]
+    assert [s.warm_from for s in segments] == [0, 15, 35, 55, 75]
+
+
+def test_warmup_only_with_smoothing() -> None:
+    assert warmup_frames(TINY) == 0
+    assert warmup_frames(ColorizeOptions(temporal="ema", temporal_strength=0.5)) == 8
+    assert warmup_frames(ColorizeOptions(temporal="ema", temporal_strength=0.95)) == 64
+
+
+def test_scan_frames_matches_the_decoder() -> None:
+    index = scan_frames(media(CHAPLIN))
+    assert index.frames == 241 and index.keyframes == {0}
+    assert list(index.pts) == summarize(media(CHAPLIN), keep_luma=False).pts
+
+
+def _chroma(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [np.concatenate([np.asarray(p).ravel() for p in (f.planes[1], f.planes[2])]) for f in c.decode(video=0)]
+
+
+def assert_same_film(a: Path, b: Path, *, exact: bool) -> None:
+    """Frames, timestamps, luma and audio as the reference; chroma the same within encoder noise."""
+    ra, rb = summarize(a), summarize(b)
+    assert rb.pts == ra.pts and rb.time_base == ra.time_base
+    assert rb.stream_types == ra.stream_types
+    assert packets(b, "audio") == packets(a, "audio")
+    if exact:
+        assert all(np.array_equal(x, y) for x, y in zip(ra.lumas, rb.lumas))
+        assert all(np.array_equal(x, y) for x, y in zip(_chroma(a), _chroma(b)))
+    else:
+        assert min(psnr(x, y) for x, y in zip(ra.lumas, rb.lumas)) > 40
+        assert min(psnr(x, y) for x, y in zip(_chroma(a), _chroma(b))) > 40
+    with av.open(str(b)) as c:
+        dts = [p.dts for p in c.demux(c.streams.video[0]) if p.size]
+    assert all(x < y for x, y in zip(dts, dts[1:]))
+
+
+@pytest.mark.slow
+def test_lossless_split_job_equals_the_plain_run(tmp_path) -> None:
+    src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 3.0)
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, encode=EncodeOptions(codec="ffv1"))
+    colorize(src, tmp_path / "plain.mkv", options)
+    result = colorize_job(src, tmp_path / "split.mkv", options, JobOptions(segment_seconds=1.0))
+    assert result.frames == 75
+    assert not default_work_dir(tmp_path / "split.mkv").exists()  # removed after the join
+    assert_same_film(tmp_path / "plain.mkv", tmp_path / "split.mkv", exact=True)
+
+
+def test_b_frames_join_with_rising_dts(tmp_path) -> None:
+    # x264 "veryfast" uses B-frames: each part's dts start below its first pts
+    src = clip_prefix(media("bw/hackverify_steamboat_willie_1928.mp4"), tmp_path / "in.mp4", 3.0)  # 30000/1001
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, encode=EncodeOptions(preset="veryfast"))
+    colorize_job(src, tmp_path / "split.mp4", options, JobOptions(segment_seconds=1.0))
+    out = summarize(tmp_path / "split.mp4", keep_luma=False)
+    assert out.pts == summarize(src, keep_luma=False).pts
+    with av.open(str(tmp_path / "split.mp4")) as c:
+        pk = [(p.pts, p.dts) for p in c.demux(c.streams.video[0]) if p.size]
+    assert all(a[1] < b[1] for a, b in zip(pk, pk[1:])) and all(d <= p for p, d in pk)
+    assert any(p != d for p, d in pk)  # B-frames really were there
+
+
+def test_changed_options_start_over_saying_why(tmp_path, caplog) -> None:
+    src = media("edge/mediabunny_sar_2x1.mp4")  # 5 s
+    work = tmp_path / "work"
+    job = JobOptions(segment_seconds=2.0, work_dir=work)
+    # a finished first segment from an earlier job with other options
+    old = Manifest(input={"size": 1}, options={}, model="tiny", segment_seconds=2.0, frames=150, segments=[])
+    work.mkdir()
+    old.save(work / MANIFEST_NAME)
+    (work / "part-00000.mkv").write_bytes(b"stale")
+    with caplog.at_level(logging.WARNING, logger="vidcolor"):
+        colorize_job(src, tmp_path / "out.mp4", TINY, job)
+    assert "starting over: the input changed (size" in caplog.text
+    assert summarize(tmp_path / "out.mp4", keep_luma=False).pts == summarize(src, keep_luma=False).pts
+
+
+def _wait_for_done_segment(manifest: Path, proc: subprocess.Popen, timeout: float = 90) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended (rc {proc.returncode}) before it could be killed")
+        try:
+            done = sum(s["status"] == "done" for s in json.loads(manifest.read_text())["segments"])
+        except (FileNotFoundError, ValueError):
+            done = 0
+        if done:
+            return done
+        time.sleep(0.05)
+    pytest.fail("no segment finished in time")
+
+
+@pytest.mark.slow
+def test_kill_9_and_resume_equals_an_uninterrupted_run(tmp_path) -> None:
+    src, out = media(CHAPLIN), tmp_path / "out.mp4"
+    args = [*CLI, "run", str(src), "-o", str(out), "--segment-seconds", "2", *CLI_TINY]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    manifest = default_work_dir(out) / MANIFEST_NAME
+    done = _wait_for_done_segment(manifest, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    segments = json.loads(manifest.read_text())["segments"]
+    assert len(segments) == 5 and done < 5, "killed too late to test resuming"
+
+    verbose = [*CLI, "--verbose", *args[len(CLI):-1]]  # same command, logging each segment, no bar
+    resumed = subprocess.run(verbose, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming moviepy_chaplin.mp4" in resumed.stderr
+    assert resumed.stderr.count("segment ") - resumed.stderr.count("segments") <= 5 - done  # only the rest
+    assert not manifest.parent.exists()
+
+    colorize(src, tmp_path / "plain.mp4", TINY)
+    assert_same_film(tmp_path / "plain.mp4", out, exact=False)
+
+
+@pytest.mark.slow
+def test_local_ray_cluster_equals_the_single_process_run(tmp_path) -> None:
+    pytest.importorskip("ray", reason="Ray is the optional vidcolor[cluster] extra")
+    src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 3.0)
+    job = JobOptions(segment_seconds=1.0, cluster="local", workers=2)
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, encode=EncodeOptions(codec="ffv1"))
+    from tests.conftest import _register_tiny
+    from vidcolor.cluster import RayRunner
+
+    # workers are fresh processes: they import this repository's tests to register the test network
+    runner = RayRunner("local", workers=2, setup=_register_tiny, runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    result = colorize_job(src, tmp_path / "ray.mkv", options, job, runner=runner)
+    assert result.engine.startswith("2 Ray workers")
+    colorize_job(src, tmp_path / "local.mkv", options, JobOptions(segment_seconds=1.0))
+    assert_same_film(tmp_path / "local.mkv", tmp_path / "ray.mkv", exact=True)
