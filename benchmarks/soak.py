@@ -111,6 +111,9 @@ def report(samples: list[Sample], args: argparse.Namespace) -> str:
     # growth over the second half alone tells a leak (still rising) from a plateau
     half = after[len(after) // 2 :]
     half_growth = (half[-1].rss_mib - half[0].rss_mib) / half[0].rss_mib * 100 if len(half) > 1 else 0.0
+    # the warm-up run's own peak (model load, first-use pools) can be returned later; growth from run 1 excludes it
+    second = samples[1] if len(samples) > 1 else base
+    growth_from_second = (last.rss_mib - second.rss_mib) / second.rss_mib * 100
     frames = sum(s.frames for s in samples)
     lines = [
         f"soak: {len(samples)} runs, {frames} frames, {args.minutes:g} min requested, model {args.model}"
@@ -119,7 +122,7 @@ def report(samples: list[Sample], args: argparse.Namespace) -> str:
         "",
         "| measure | after warm-up run | end | change |",
         "|---|---:|---:|---:|",
-        f"| RSS MiB | {base.rss_mib:.1f} | {last.rss_mib:.1f} | {growth:+.1f} % (peak {peak:.1f}; second half {half_growth:+.1f} %) |",
+        f"| RSS MiB | {base.rss_mib:.1f} | {last.rss_mib:.1f} | {growth:+.1f} % (from run 1: {growth_from_second:+.1f} %; second half {half_growth:+.1f} %; peak after warm-up {peak:.1f}) |",
         f"| Python threads | {base.py_threads} | {last.py_threads} | {last.py_threads - base.py_threads:+d} |",
         f"| OS threads | {base.os_threads} | {last.os_threads} | {last.os_threads - base.os_threads:+d} |",
         f"| open fds | {base.fds} | {last.fds} | {last.fds - base.fds:+d} |",
