@@ -98,7 +98,11 @@ def test_tiny_run_learns_resumes_and_exports(tmp_path: Path) -> None:
     losses = [p.loss for p in seen if p.stage == "train"]
     assert [p.done for p in seen if p.stage == "train"] == [5, 10, 15, 20, 25, 30]
     assert result.finished and losses[-1] < 0.7 * losses[0], losses
-    sha, size = export_decoder(result.checkpoint, tmp_path / "decoder.pt")
+    sha, size = export_decoder(result.checkpoint, tmp_path / "decoder.pt", prior_correction=0.5)
     state = torch.load(tmp_path / "decoder.pt", weights_only=True)
     assert size < 10 * 2**20 and len(sha) == 64
     assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+    # half the log rebalancing weights of the run's own prior, subtracted from the logits
+    checkpoint = torch.load(result.checkpoint, weights_only=True)
+    expected = 0.5 * rebalance_weights(checkpoint["prior"], config.rebalance_lambda).log()
+    assert torch.allclose(state["prior_correction"].float(), expected, atol=2e-3)

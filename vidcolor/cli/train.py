@@ -37,6 +37,9 @@ def train(
     time_limit: Annotated[float, typer.Option("--time-limit", help="Stop after this many seconds (0: none).")] = 0.0,
     max_images: Annotated[int, typer.Option("--max-images", help="Use at most this many images (0: all).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    prior_correction: Annotated[
+        float, typer.Option("--prior-correction", min=0.0, max=1.0, help="Exported decoder undoes this much of the rebalancing.")
+    ] = 0.0,
 ) -> None:
     """Train the decoder of the lite model; the encoder stays frozen."""
     try:
@@ -50,5 +53,5 @@ def train(
     result = run_training(config, progress=_report)
     typer.echo(f"{'finished' if result.finished else 'stopped'} at step {result.steps_done}, loss {result.final_loss:.4f}, checkpoint {result.checkpoint}")
     if export is not None:
-        sha, size = export_decoder(result.checkpoint, export)
+        sha, size = export_decoder(result.checkpoint, export, prior_correction=prior_correction)
         typer.echo(f"decoder written to {export}: {size} bytes, sha256 {sha}")

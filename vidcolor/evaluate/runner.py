@@ -113,21 +113,23 @@ class EvalResult:
     def summary(self) -> dict[str, dict[str, float]]:
         return {name: scores.summary() for name, scores in self.methods.items()}
 
-    def best_temperature(self, colour_range: tuple[float, float] = (0.7, 1.2), max_psnr_drop: float = 2.0) -> float:
-        """The temperature with the best rebalanced AuC among those whose colourfulness is within
-        ``colour_range`` of the truth's and whose PSNR is within ``max_psnr_drop`` dB of the
-        grayscale baseline; when none qualifies, the one closest to qualifying."""
+    def shortfall(
+        self, scores: dict[str, float], colour_range: tuple[float, float] = (0.7, 1.2), max_psnr_drop: float = 2.0
+    ) -> float:
+        """How far a method's summary misses issue 3's bounds: colourfulness within ``colour_range``
+        of the truth's, PSNR within ``max_psnr_drop`` dB of the grayscale baseline (0: within both)."""
+        base = self.summary()[BASELINE]
+        ratio = scores["colourfulness"] / max(self.truth_colourfulness, 1e-9)
+        off_colour = max(0.0, colour_range[0] - ratio, ratio - colour_range[1])
+        over_psnr = max(0.0, base["psnr"] - scores["psnr"] - max_psnr_drop)
+        return off_colour * 10 + over_psnr
+
+    def best_temperature(self) -> float:
+        """The (bilinear) temperature with the best rebalanced AuC among those within issue 3's
+        bounds (see ``shortfall``); when none is, the one closest to them."""
         summary = self.summary()
-        base = summary[BASELINE]
-
-        def shortfall(s: dict[str, float]) -> float:
-            ratio = s["colourfulness"] / max(self.truth_colourfulness, 1e-9)
-            off_colour = max(0.0, colour_range[0] - ratio, ratio - colour_range[1])
-            over_psnr = max(0.0, base["psnr"] - s["psnr"] - max_psnr_drop)
-            return off_colour * 10 + over_psnr
-
         temps = {name: float(name[2:]) for name in summary if name.startswith("T=") and " " not in name}
-        best = max(temps, key=lambda n: (-shortfall(summary[n]), summary[n]["auc_rebalanced"]))
+        best = max(temps, key=lambda n: (-self.shortfall(summary[n]), summary[n]["auc_rebalanced"]))
         return temps[best]
 
 

@@ -91,13 +91,18 @@ class LiteDecoder(nn.Module):
         self.up8 = _UpBlock(widths[0], c8, widths[1])
         self.up4 = _UpBlock(widths[1], c4, widths[2])
         self.head = nn.Conv2d(widths[2], NUM_BINS, 1)
+        # Subtracted from the logits. Training with class rebalancing tilts the
+        # output toward rare, saturated bins; alpha * log(rebalancing weight),
+        # written here when the weights are exported, takes part of that tilt
+        # back at inference. Zero while training.
+        self.register_buffer("prior_correction", torch.zeros(NUM_BINS))
 
     def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
         f4, f8, f16, f32 = feats
         x = self.up16(f32, f16)
         x = self.up8(x, f8)
         x = self.up4(x, f4)
-        return self.head(x)
+        return self.head(x) - self.prior_correction.view(1, -1, 1, 1)
 
 
 class Lite(nn.Module):

@@ -10,18 +10,26 @@ import torch
 from vidcolor.errors import UsageError
 from vidcolor.models.lite import LiteDecoder
 from vidcolor.models.weights_cache import sha256_of
+from vidcolor.train.rebalance import rebalance_weights
 
 
-def export_decoder(checkpoint: Path, out: Path, *, half: bool = True) -> tuple[str, int]:
+def export_decoder(checkpoint: Path, out: Path, *, half: bool = True, prior_correction: float = 0.0) -> tuple[str, int]:
     """Write the decoder state_dict (FP16 unless ``half`` is False); returns (sha256, size in bytes).
+
+    Args:
+        prior_correction: alpha in [0, 1]; the exported decoder subtracts alpha * log(w) from
+            its logits, w being the run's class-rebalancing weights (0: as trained; 1: the
+            rebalancing undone, which desaturates).
 
     Raises:
         UsageError: the checkpoint's decoder widths differ from the ones ``lite`` builds.
     """
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    decoder = state["decoder"]
+    config = state["config"]
+    weights = rebalance_weights(state["prior"], config["rebalance_lambda"])
+    decoder = {**state["decoder"], "prior_correction": prior_correction * weights.log()}
     if not _shapes_match(decoder):
-        widths = state.get("config", {}).get("decoder_widths")
+        widths = config.get("decoder_widths")
         raise UsageError(f"checkpoint decoder widths {widths} differ from lite's; change LiteDecoder's default first")
     if half:
         decoder = {k: v.half() if v.is_floating_point() else v for k, v in decoder.items()}
