@@ -185,6 +185,8 @@ class CaseResult:
             found.append(f"exit {self.exit_code} without exactly one error line")
         if self.leftovers:
             found.append(f"left {self.leftovers}")
+        if "internal error" in self.stderr:
+            found.append("internal error (a bug, not a one-line explanation)")
         return found
 
 

@@ -101,6 +101,21 @@ def test_moov_at_end_variant_has_moov_last(tmp_path: Path) -> None:
     assert faststart.index("moov") < faststart.index("mdat")
 
 
+def test_unknown_codec_tag_is_a_media_error(tmp_path: Path) -> None:
+    """A flipped sample-entry fourcc leaves PyAV without a codec context (found by benchmarks/corpus.py)."""
+    from vidcolor.media import probe
+
+    clean = tmp_path / "clean.mp4"
+    excerpt(media(CLIPS[1]), clean, 0.2)
+    data = clean.read_bytes()
+    at = data.rfind(b"avc1")  # the sample entry in moov (moov is last); the first is a brand in ftyp
+    assert at > data.find(b"moov") > 0
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(data[:at] + b"zvc1" + data[at + 4 :])
+    with pytest.raises(MediaError, match="no decoder for its video stream"):
+        probe(bad)
+
+
 # ---- corrupt packets mid-stream ---------------------------------------------------------------
 
 GARBLED = {9, 20, 33}

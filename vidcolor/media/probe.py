@@ -111,6 +111,8 @@ def probe(path: Path, *, count_frames: bool = False) -> MediaInfo:
             raise MediaError(f"{path} has no video stream")
         vs = container.streams.video[0]
         cc = vs.codec_context
+        if cc is None:  # PyAV leaves no codec context (and no geometry) when FFmpeg has no decoder for it
+            raise MediaError(f"{path}: no decoder for its video stream; the file may be damaged or use an unsupported codec")
         if not vs.width or not vs.height:
             raise MediaError(f"{path}: video stream has no picture size; the file may be damaged")
         frames = vs.frames
