@@ -113,6 +113,28 @@ def test_lossless_split_job_equals_the_plain_run(tmp_path) -> None:
     assert_same_film(tmp_path / "plain.mkv", tmp_path / "split.mkv", lossless=True)
 
 
+def test_smoother_is_warmed_up_across_joins(tmp_path, monkeypatch) -> None:
+    from vidcolor.pipeline.chroma import ChromaPredictor
+
+    warmed: list[int] = []
+    original = ChromaPredictor.warm_up
+
+    def spy(self: ChromaPredictor, lumas: list[np.ndarray]) -> None:
+        warmed.append(len(lumas))
+        original(self, lumas)
+
+    monkeypatch.setattr(ChromaPredictor, "warm_up", spy)
+    src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 2.0)  # 50 frames
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=8, temporal="ema", temporal_strength=0.5,
+                              encode=EncodeOptions(codec="ffv1"))
+    colorize(src, tmp_path / "plain.mkv", options)
+    assert warmed == []
+    colorize_job(src, tmp_path / "split.mkv", options, JobOptions(segment_seconds=0.5))
+    assert warmed == [8, 8, 8]  # the 8 frames before each of the 3 joins, none written twice
+    # 8 warm-up frames at strength 0.5 leave 0.5**8 of the missing history: under a code
+    assert_same_film(tmp_path / "plain.mkv", tmp_path / "split.mkv", lossless=True, chroma_tolerance=1)
+
+
 def test_b_frames_join_with_rising_dts(tmp_path) -> None:
     # x264 "veryfast" uses B-frames: each part's dts start below its first pts
     src = clip_prefix(media("bw/hackverify_steamboat_willie_1928.mp4"), tmp_path / "in.mp4", 3.0)  # 30000/1001

@@ -152,7 +152,8 @@ def colorize_job(
         manifest = None
     # parts are Matroska whatever the output: the join re-times every packet from the index,
     # so only the order of a part's timestamps matters, and Matroska carries every codec we write
-    spec = SegmentJob(src, work, "matroska", ".mkv", info, options)
+    # absolute: Ray workers run in other folders (and on other machines, over shared storage)
+    spec = SegmentJob(src.resolve(), work.resolve(), "matroska", ".mkv", info, options)
     if manifest is None:
         work.mkdir(parents=True, exist_ok=True)
         _clear_work_dir(work)

@@ -1,0 +1,87 @@
+"""Cost of splitting a job into segments (and joining them) against one uninterrupted run; Ray speed-up.
+
+    python benchmarks/segments.py --model lite --seconds 4 --segment-seconds 1 --workers 2
+
+For each clip (a prefix of ``--seconds``, copied packet for packet so the run stays short):
+the plain ``colorize`` time, the split job's time (frame scan + segments + join), the
+overhead per segment, and the overhead that implies at the default 60 s segments for this
+model and machine. With ``--workers N`` it also runs the split job on a private local Ray
+cluster of N CPU workers and reports its speed-up over the plain run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import av
+
+from vidcolor.media import EncodeOptions
+from vidcolor.pipeline import ColorizeOptions, colorize
+from vidcolor.pipeline.job import colorize_job
+from vidcolor.pipeline.segments import DEFAULT_SEGMENT_SECONDS, JobOptions
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "media" / "bw"
+CLIPS = ("moviepy_chaplin.mp4", "hackverify_steamboat_willie_1928.mp4")
+
+
+def clip_prefix(src: Path, dst: Path, seconds: float) -> Path:
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
+        for packet in inp.demux(*[inp.streams[i] for i in streams]):
+            if packet.size and packet.pts is not None and packet.pts * packet.time_base < seconds:
+                packet.stream = streams[packet.stream_index]
+                out.mux(packet)
+    return dst
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:  # noqa: ANN001, ANN002, ANN003
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clips", nargs="*", type=Path, default=[SHARED / c for c in CLIPS])
+    parser.add_argument("--model", default="lite")
+    parser.add_argument("--random-weights", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of the prefix of each clip")
+    parser.add_argument("--segment-seconds", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, default=0, help="also run on a local Ray cluster of this many workers")
+    args = parser.parse_args()
+    options = ColorizeOptions(model=args.model, random_seed=args.random_weights, encode=EncodeOptions())
+    print(f"{platform.node()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, model {args.model}, "
+          f"{args.seconds:g} s prefixes, {args.segment_seconds:g} s segments")
+    print("| clip | frames | plain s | split s | segments | overhead / segment s | overhead at "
+          f"{DEFAULT_SEGMENT_SECONDS:g} s segments | Ray x{args.workers} s | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        for clip in args.clips:
+            src = clip_prefix(clip, tmp / f"in-{clip.stem}.mp4", args.seconds)
+            t_plain, plain = timed(colorize, src, tmp / f"plain-{clip.stem}.mp4", options)
+            job = JobOptions(segment_seconds=args.segment_seconds)
+            t_split, _ = timed(colorize_job, src, tmp / f"split-{clip.stem}.mp4", options, job)
+            with av.open(str(src)) as c:
+                duration = float(c.duration / av.time_base)
+            segments = max(1, round(duration / args.segment_seconds))
+            per_segment = (t_split - t_plain) / segments
+            # time one default-length segment of this film takes at the plain run's rate
+            default_segment_s = DEFAULT_SEGMENT_SECONDS * t_plain / duration
+            projected = 100 * per_segment / default_segment_s
+            ray_cells = "| |"
+            if args.workers:
+                ray_job = JobOptions(segment_seconds=args.segment_seconds, cluster="local", workers=args.workers)
+                t_ray, _ = timed(colorize_job, src, tmp / f"ray-{clip.stem}.mp4", options, ray_job)
+                ray_cells = f"| {t_ray:.1f} | {t_plain / t_ray:.2f}x |"
+            print(f"| {clip.name} | {plain.frames} | {t_plain:.1f} | {t_split:.1f} | {segments} | {per_segment:.2f} "
+                  f"| {projected:.2f} % {ray_cells}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
