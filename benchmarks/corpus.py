@@ -47,8 +47,9 @@ def table(results: list[CaseResult]) -> str:
         ("hangs", sum(r.hung for r in results)),
         ("leftovers", sum(bool(r.leftovers) for r in results)),
         ("tracebacks", sum(r.traceback for r in results)),
+        ("internal errors", sum("internal error" in r.stderr for r in results)),
         ("inputs changed", sum(r.input_changed for r in results)),
-        ("other rule broken", sum(bool(r.problems()) and not (r.hung or r.leftovers or r.traceback or r.input_changed) for r in results)),
+        ("other rule broken", sum(bool(r.problems()) and not (r.hung or r.leftovers or r.traceback or r.input_changed or "internal error" in r.stderr) for r in results)),
     ]
     return "\n".join(["| measure | count |", "|---|---:|", *(f"| {k} | {v} |" for k, v in rows)])
 

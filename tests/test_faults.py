@@ -20,8 +20,8 @@ import pytest
 import torch
 
 from tests.conftest import media
-from tests.corpus import PARTIAL_GLOB, excerpt
-from tests.test_cli_errors import assert_clean_failure, vidcolor_cli
+from tests.corpus import PARTIAL_GLOB, CliRunner, excerpt
+from tests.test_cli_errors import assert_clean_failure
 from vidcolor import ColorizeOptions, EncodeOptions, colorize
 from vidcolor.errors import EngineError, MediaError, WeightsError
 
@@ -131,6 +131,7 @@ def test_signal_mid_run_exits_cleanly(signum: int, code: int, word: str, tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # four real CLI runs, each bounded by its own waits
 def test_signals_at_random_moments(tmp_path: Path) -> None:
     rng = random.Random(7)
     src = media("bw/hackverify_steamboat_willie_1928.mp4")
@@ -171,7 +172,10 @@ def test_weights_with_wrong_checksum_via_cli(tmp_path: Path) -> None:
     torch.save({"conv": torch.zeros(2)}, bad)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    proc = vidcolor_cli("run", str(media("edge/fatesuite_dvd_single_frame.mp4")), "-o", str(out_dir / "o.mp4"), "--model", "eccv16", "--weights", str(bad))
+    # the CLI entry point in a process forked from a warm server: a fresh interpreter costs ~13 s of imports here
+    code, stderr, _ = CliRunner().run(["run", str(media("edge/fatesuite_dvd_single_frame.mp4")), "-o", str(out_dir / "o.mp4"), "--model", "eccv16", "--weights", str(bad)],
+                                      timeout=120, log_path=tmp_path / "log")
+    proc = subprocess.CompletedProcess([], code, "", stderr)
     assert proc.returncode == 1
     assert_clean_failure(proc, out_dir)
     assert "sha256" in proc.stderr

@@ -81,6 +81,7 @@ BENCHMARK_ONLY_EDGE = (
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # many cases, each under its own time limit
 def test_corpus_full(runner: CliRunner, tmp_path: Path) -> None:
     """The rest of edge/ and the whole damaged family (10 truncations, 50 flips, zeroed header, moov at end) of both clips."""
     skip = set(FAST_EDGE) | set(BENCHMARK_ONLY_EDGE)
