@@ -31,6 +31,7 @@ from vidcolor.pipeline.job import colorize_auto
 from vidcolor.pipeline.segments import DEFAULT_SEGMENT_SECONDS, JobOptions
 from vidcolor.pipeline.colorize import ColorizeResult
 from vidcolor.pipeline.image import colorize_image
+from vidcolor.temporal import DEFAULT_MODE, DEFAULT_STRENGTH, TEMPORAL_MODES
 
 log = logging.getLogger("vidcolor")
 
@@ -44,8 +45,8 @@ def run(
     engine: EngineOpt = "auto",
     batch_size: BatchOpt = 8,
     temperature: TemperatureOpt = None,
-    temporal: Annotated[str, typer.Option(help="Temporal smoothing: off, ema or flow.")] = "off",
-    temporal_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="How much colour carries over between frames.")] = 0.5,
+    temporal: Annotated[str, typer.Option(help=f"Temporal smoothing: {', '.join(TEMPORAL_MODES)}.")] = DEFAULT_MODE,
+    temporal_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="How much colour carries over between frames.")] = DEFAULT_STRENGTH,
     codec: Annotated[str, typer.Option(help=f"Video codec: {', '.join(CODECS)}.")] = DEFAULT_CODEC,
     crf: Annotated[int, typer.Option(min=0, max=51, help="x264 quality (lower is better).")] = 16,
     preset: Annotated[str, typer.Option(help="x264 preset.")] = "medium",

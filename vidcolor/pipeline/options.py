@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidcolor.media.encode import EncodeOptions
+from vidcolor.temporal import DEFAULT_MODE, DEFAULT_STRENGTH
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -37,8 +38,8 @@ class ColorizeOptions:
     engine: str = "auto"
     batch_size: int = DEFAULT_BATCH_SIZE
     temperature: float | None = None
-    temporal: str = "off"
-    temporal_strength: float = 0.5
+    temporal: str = DEFAULT_MODE
+    temporal_strength: float = DEFAULT_STRENGTH
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     overwrite: bool = False
     on_error: str = "stop"
