@@ -46,7 +46,7 @@ def run(
     batch_size: BatchOpt = 8,
     temperature: TemperatureOpt = None,
     temporal: Annotated[str, typer.Option(help=f"Temporal smoothing: {', '.join(TEMPORAL_MODES)}.")] = DEFAULT_MODE,
-    temporal_strength: Annotated[float, typer.Option(min=0.0, max=1.0, help="How much colour carries over between frames.")] = DEFAULT_STRENGTH,
+    temporal_strength: Annotated[float, typer.Option(min=0.0, max=0.99, help="How much colour carries over between frames (0 = none).")] = DEFAULT_STRENGTH,
     codec: Annotated[str, typer.Option(help=f"Video codec: {', '.join(CODECS)}.")] = DEFAULT_CODEC,
     crf: Annotated[int, typer.Option(min=0, max=51, help="x264 quality (lower is better).")] = 16,
     preset: Annotated[str, typer.Option(help="x264 preset.")] = "medium",

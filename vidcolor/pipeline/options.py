@@ -24,7 +24,7 @@ class ColorizeOptions:
         batch_size: frames per network call.
         temperature: annealed-mean temperature; None takes the model's own default.
         temporal: temporal smoothing mode (``off``, ``ema``, ``flow``).
-        temporal_strength: 0..1, how strongly colour is carried from frame to frame.
+        temporal_strength: 0 to below 1, how strongly colour is carried from frame to frame.
         encode: how the video stream is encoded.
         overwrite: replace an existing output.
         on_error: ``stop`` at the first undecodable frame, or ``skip`` (conceal) it.
