@@ -1,0 +1,62 @@
+"""The lite model: ImageNet encoder mapping, shipped decoder weights, output contract."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import pytest
+import timm
+import torch
+
+from tests.conftest import shared_path
+from vidcolor.errors import WeightsError
+from vidcolor.models import load_model
+from vidcolor.models._registry import get_weights
+from vidcolor.models.lite import load_encoder_state
+from vidcolor.models.weights_cache import sha256_of
+
+# ImageNet-1k classes 151..268 are dog breeds, 281..285 domestic cats.
+CAT_OR_DOG = range(151, 286)
+
+
+def test_encoder_mapping_classifies_cats_and_dogs() -> None:
+    """With the mapped state dict, timm's full efficientnet_lite0 recognises pets; a wrong
+    key mapping would fail to load (shapes) or give junk classes."""
+    folder = shared_path("datasets", "val", "cats_dogs")
+    net = timm.create_model("efficientnet_lite0", pretrained=False)
+    net.load_state_dict(load_encoder_state(), strict=True)
+    net.eval()
+    paths = sorted(folder.glob("*.jpg"))[:4]
+    batch = []
+    for path in paths:
+        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        batch.append(torch.from_numpy(cv2.resize(rgb, (224, 224), interpolation=cv2.INTER_CUBIC)).permute(2, 0, 1))
+    x = (torch.stack(batch).float() - 127) / 128  # the package's ImageNet normalisation
+    with torch.inference_mode():
+        top1 = net(x).argmax(dim=1).tolist()
+    assert all(c in CAT_OR_DOG for c in top1), dict(zip([p.name for p in paths], top1))
+
+
+def test_shipped_weights_load_and_match_their_record() -> None:
+    weights = get_weights("lite")
+    path = weights.packaged_path()
+    assert path is not None and path.is_file(), "lite_decoder_v1.pt must ship inside the package"
+    assert weights.sha256 == sha256_of(path)
+    assert weights.size == path.stat().st_size <= 10 * 2**20
+    model = load_model("lite")
+    assert not model.random_weights
+    with torch.inference_mode():
+        logits = model.network(torch.zeros(2, 1, 64, 64))
+    assert logits.shape == (2, 313, 16, 16)
+
+
+def test_corrupt_weights_fail_the_checksum(tmp_path: Path) -> None:
+    bad = tmp_path / "lite_decoder_v1.pt"
+    shutil.copy(get_weights("lite").packaged_path(), bad)
+    data = bytearray(bad.read_bytes())
+    data[-1] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="sha256"):
+        load_model("lite", weights_path=bad)
