@@ -18,7 +18,6 @@ import torch
 from tests.conftest import SHARED, media
 from tests.corpus import TINY_ARGS, CliRunner, CaseResult, damaged_variants, excerpt, run_case
 from tests.streams import summarize
-from tests.test_cli_errors import assert_clean_failure
 from vidcolor import ColorizeOptions, EncodeOptions, colorize
 from vidcolor.errors import MediaError, WeightsError
 
