@@ -213,10 +213,15 @@ class CliRunner:
         self._ctx.set_forkserver_preload(list(preload))
         self._preload = list(preload)
 
-    def run(self, args: list[str], *, timeout: float, log_path: Path) -> tuple[int | None, str, float]:
-        start = time.perf_counter()
+    def start(self, args: list[str], *, log_path: Path) -> multiprocessing.process.BaseProcess:
+        """Start a case without waiting (to signal it); the caller joins it."""
         proc = self._ctx.Process(target=_child, args=(args, str(log_path), self._preload), daemon=True)
         proc.start()
+        return proc
+
+    def run(self, args: list[str], *, timeout: float, log_path: Path) -> tuple[int | None, str, float]:
+        start = time.perf_counter()
+        proc = self.start(args, log_path=log_path)
         proc.join(timeout)
         if proc.is_alive():
             proc.kill()

@@ -144,6 +144,43 @@ def test_signals_at_random_moments(tmp_path: Path) -> None:
         assert_clean_failure(proc, out_dir)
 
 
+def test_signals_at_random_moments_of_a_short_run(short_clip: Path, tmp_path: Path) -> None:
+    """Early moments too (probe, model, first batch): the CLI entry point forked warm, signalled 0-2.5 s in.
+
+    Either the run finished first (a valid output) or it exits 130/143 with one line and
+    leaves nothing. (A signal before Python has imported vidcolor, in a fresh interpreter,
+    gets Python's default handling: there is no output to remove then.)
+    """
+    rng = random.Random(11)
+    runner = CliRunner(("vidcolor.cli.app", "tests.conftest"))
+    outcomes = []
+    for i in range(6):
+        signum, code = [(signal.SIGINT, 130), (signal.SIGTERM, 143)][i % 2]
+        out_dir = tmp_path / f"run{i}"
+        out_dir.mkdir()
+        log_path = tmp_path / f"run{i}.log"
+        proc = runner.start(["run", str(short_clip), "-o", str(out_dir / "out.mp4"), "--model", "tiny", "--random-weights", "0", "-q"], log_path=log_path)
+        deadline = time.monotonic() + 30
+        while not log_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the child's stderr file exists once it runs; main() installs its handlers right after
+        time.sleep(0.05 + rng.uniform(0.0, 2.5))
+        if proc.is_alive():
+            os.kill(proc.pid, signum)
+        proc.join(60)
+        assert not proc.is_alive(), "did not stop within 60 s of the signal"
+        stderr = log_path.read_text()
+        assert "Traceback" not in stderr
+        if proc.exitcode == 0:
+            outcomes.append("finished")
+            assert [p.name for p in out_dir.iterdir()] == ["out.mp4"]
+            continue
+        outcomes.append(signum.name)
+        assert proc.exitcode == code, stderr
+        assert len([line for line in stderr.splitlines() if line.startswith("vidcolor: error:")]) == 1, stderr
+        assert list(out_dir.iterdir()) == []
+    assert any(o != "finished" for o in outcomes), outcomes
+
+
 # ---- unwritable folders --------------------------------------------------------------------
 
 
