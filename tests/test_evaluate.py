@@ -14,7 +14,7 @@ import torch
 from vidcolor.color.upsample import guided_upsample_ab
 from vidcolor.evaluate import EvalConfig, evaluate, write_report
 from vidcolor.evaluate.metrics import AucAccumulator, colourfulness, mean_ciede2000, psnr, ssim_rgb
-from vidcolor.models.lite import LiteDecoder
+from vidcolor.models import load_model
 
 
 @pytest.fixture
@@ -82,10 +82,8 @@ def test_evaluate_writes_report(tmp_path: Path) -> None:
         image = np.full((40, 56, 3), colour, np.uint8)
         image[:, :20] = 128
         cv2.imwrite(str(images / f"{i}.png"), image[:, :, ::-1])
-    torch.manual_seed(0)
-    weights = tmp_path / "decoder.pt"
-    torch.save(LiteDecoder().state_dict(), weights)
-    result = evaluate(EvalConfig(images, weights=weights, temperatures=(0.38, 1.0), upsample=("bilinear", "guided"), device="cpu"))
+    config = EvalConfig(images, temperatures=(0.38, 1.0), upsample=("bilinear", "guided"), device="cpu")
+    result = evaluate(config, model=load_model("lite", random_seed=0))
     assert result.num_images == 3
     assert set(result.methods) == {"grayscale", "T=0.38", "T=1", "T=0.38 guided", "T=1 guided"}
     assert result.best_temperature() in (0.38, 1.0)

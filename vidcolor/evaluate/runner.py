@@ -24,7 +24,7 @@ from vidcolor.evaluate.metrics import (
     rgb_to_lab_np,
     ssim_rgb,
 )
-from vidcolor.models.loading import load_model
+from vidcolor.models.loading import LoadedModel, load_model
 from vidcolor.pipeline.predict import network_input, upsample_ab
 from vidcolor.train.data import list_images, read_rgb
 from vidcolor.train.rebalance import nearest_bin
@@ -161,8 +161,11 @@ def _score(out_lab: torch.Tensor, truth_rgb: np.ndarray, truth_lab: np.ndarray) 
     return metrics, out_np
 
 
-def evaluate(config: EvalConfig, progress: EvalProgress | None = None) -> EvalResult:
+def evaluate(config: EvalConfig, progress: EvalProgress | None = None, *, model: LoadedModel | None = None) -> EvalResult:
     """Desaturate each image, colourise it from L and score it, beside the grayscale baseline (ab = 0).
+
+    ``model`` replaces loading ``config.model``: candidate weights that are not a published
+    file (and so fail the registry's checksum) can be scored that way while tuning.
 
     Raises:
         UsageError: no images, or bad options.
@@ -171,7 +174,7 @@ def evaluate(config: EvalConfig, progress: EvalProgress | None = None) -> EvalRe
     paths = _select(list_images(config.images), config.split, config.max_images)
     if not paths:
         raise UsageError(f"split {config.split!r} of {config.images} holds no images")
-    model = load_model(config.model, weights_path=config.weights)
+    model = model or load_model(config.model, weights_path=config.weights)
     engine = open_engine(model, device=config.device, max_batch=1)
     temperatures = config.temperatures or (float(model.weights.meta.get("temperature", DEFAULT_TEMPERATURE)),)
     combos = [(method_name(t, up), t, up) for up in config.upsample for t in temperatures]
