@@ -112,3 +112,20 @@ def test_local_weights_file_with_wrong_checksum_is_refused(tmp_path: Path) -> No
     torch.save(_release_like_state(), path)
     with pytest.raises(WeightsError, match="sha256"):
         load_model("eccv16", weights_path=path)
+
+
+def test_own_lite_decoder_loads_from_an_explicit_file(tmp_path: Path) -> None:
+    # a decoder from `vidcolor train` cannot match the shipped hash, and need not
+    shipped = load_model("lite")
+    path = tmp_path / "my_decoder.pt"
+    state = {k: v.clone() for k, v in shipped.network.decoder.state_dict().items()}
+    torch.save(state, path)
+    own = load_model("lite", weights_path=path)
+    assert all(torch.equal(a, b) for a, b in zip(own.network.decoder.state_dict().values(), state.values()))
+
+
+def test_malformed_explicit_lite_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.pt"
+    path.write_bytes(b"\x80\x04not a pickle")
+    with pytest.raises(WeightsError, match="not a loadable weights file"):
+        load_model("lite", weights_path=path)

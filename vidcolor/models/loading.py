@@ -12,7 +12,7 @@ from torch import nn
 from vidcolor.errors import WeightsError
 from vidcolor.models._api import Weights
 from vidcolor.models._registry import get_model_entry, get_weights
-from vidcolor.models.weights_cache import cached_path, locate, verify
+from vidcolor.models.weights_cache import cached_path, locate, sha256_of, verify
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,12 @@ class LoadedModel:
         return f"{self.weights.name} (seeded random weights)" if self.random_weights else self.weights.name
 
 
-def _load_state(path: Path, weights: Weights) -> dict[str, torch.Tensor]:
-    if weights.sha256:
+def _load_state(path: Path, weights: Weights, *, explicit: bool) -> dict[str, torch.Tensor]:
+    if explicit and weights.packaged is not None:
+        # a decoder the user trained with `vidcolor train`: it cannot match the shipped hash;
+        # weights_only loading still refuses anything but tensors
+        log.info("using custom %s weights from %s (sha256 %s)", weights.arch, path, sha256_of(path)[:12])
+    elif weights.sha256:
         verify(path, weights)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -69,7 +73,7 @@ def load_model(name: str, *, weights_path: Path | None = None, random_seed: int 
             f"{weights.name} weights not found: run `vidcolor weights fetch {entry.name}`, or put "
             f"{weights.filename} at {cached_path(weights)}, or pass --weights PATH"
         )
-    state = _load_state(path, weights)
+    state = _load_state(path, weights, explicit=weights_path is not None)
     key = "decoder_state" if entry.name == "lite" else "state_dict"
     network = entry.builder(**{key: state})
     log.info("loaded %s from %s", weights.name, path)
