@@ -303,7 +303,6 @@ def test_bad_weights_file_is_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="weights_cache.fetch creates the cache folder outside its try: a read-only cache is an OSError, not a WeightsError (models/ is not this issue's to edit)")
 def test_read_only_weights_cache_is_a_weights_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from vidcolor.models._registry import get_weights
     from vidcolor.models.weights_cache import fetch

@@ -90,8 +90,14 @@ def fetch(
     if not url.startswith("https://") and not allow_insecure:
         raise WeightsError(f"refusing to download {weights.name} over plain HTTP: {url}")
     target = cached_path(weights)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{weights.filename}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{weights.filename}.", suffix=".part", dir=target.parent)
+    except OSError as ex:
+        raise WeightsError(
+            f"cannot write to the weights cache {target.parent} ({ex.strerror or ex}); "
+            "set VIDCOLOR_CACHE to a writable folder"
+        ) from ex
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
