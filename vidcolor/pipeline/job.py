@@ -179,7 +179,13 @@ def colorize_job(
 
     runner = runner or _runner_for(job)
     if todo:
-        runner.run(spec, todo, on_done, meter)
+        try:
+            runner.run(spec, todo, on_done, meter)
+        except KeyboardInterrupt:
+            done = sum(s.status == "done" for s in manifest.segments)
+            log.warning("%d of %d segments are kept in %s; run the same command again to resume",
+                        done, len(manifest.segments), work)
+            raise
     with atomic_output(dst) as tmp:
         stats = join_parts([spec.part_path(s) for s in manifest.segments], index.pts, tmp, CONTAINER_FORMATS.get(dst.suffix.lower()), info, src)
         if stats.frames != index.frames:
