@@ -56,13 +56,15 @@ def _error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
-    from vidcolor.cli.app import app
-
     debug = os.environ.get("VIDCOLOR_DEBUG") == "1"
     logging.captureWarnings(True)
     _received.clear()
     previous = _install_handlers()
     try:
+        # imported after the handlers: torch and friends take seconds, and a signal
+        # meanwhile must still end in one line and 130/143
+        from vidcolor.cli.app import app
+
         returned = app(args=argv, prog_name="vidcolor", standalone_mode=False)
         code = returned if isinstance(returned, int) else 0
     except click.exceptions.Exit as ex:
