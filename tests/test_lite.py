@@ -52,11 +52,15 @@ def test_shipped_weights_load_and_match_their_record() -> None:
     assert logits.shape == (2, 313, 16, 16)
 
 
-def test_corrupt_weights_fail_the_checksum(tmp_path: Path) -> None:
+def test_corrupt_weights_fail_the_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidcolor.models import Weights
+
     bad = tmp_path / "lite_decoder_v1.pt"
     shutil.copy(get_weights("lite").packaged_path(), bad)
     data = bytearray(bad.read_bytes())
     data[-1] ^= 0xFF
     bad.write_bytes(bytes(data))
+    # the shipped file damaged in place (an explicit --weights file is the user's own and not checked)
+    monkeypatch.setattr(Weights, "packaged_path", lambda self: bad)
     with pytest.raises(WeightsError, match="sha256"):
-        load_model("lite", weights_path=bad)
+        load_model("lite")
