@@ -4,7 +4,7 @@
 
 For each clip (a prefix of ``--seconds``, copied packet for packet so the run stays short):
 the plain ``colorize`` time, the split job's time (frame scan + segments + join), the
-overhead per segment, and the overhead that implies at the default 60 s segments for this
+overhead per segment, and the overhead that implies at the default segment length (60 s, longer with strong smoothing) for this
 model and machine. With ``--workers N`` it also runs the split job on a private local Ray
 cluster of N CPU workers and reports its speed-up over the plain run.
 """
@@ -23,7 +23,7 @@ import av
 from vidcolor.media import EncodeOptions
 from vidcolor.pipeline import ColorizeOptions, colorize
 from vidcolor.pipeline.job import colorize_job
-from vidcolor.pipeline.segments import DEFAULT_SEGMENT_SECONDS, JobOptions
+from vidcolor.pipeline.segments import JobOptions, default_segment_seconds
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "media" / "bw"
 CLIPS = ("moviepy_chaplin.mp4", "hackverify_steamboat_willie_1928.mp4")
@@ -39,10 +39,11 @@ def clip_prefix(src: Path, dst: Path, seconds: float) -> Path:
     return dst
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, object]:  # noqa: ANN001, ANN002, ANN003
-    start = time.perf_counter()
+def timed(fn, *args, **kwargs) -> tuple[float, float, object]:  # noqa: ANN001, ANN002, ANN003
+    """Wall seconds, this process's CPU seconds (all threads; less swayed by other jobs on a shared machine), result."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn(*args, **kwargs)
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu, result
 
 
 def main() -> None:
@@ -57,30 +58,35 @@ def main() -> None:
     options = ColorizeOptions(model=args.model, random_seed=args.random_weights, encode=EncodeOptions())
     print(f"{platform.node()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, model {args.model}, "
           f"{args.seconds:g} s prefixes, {args.segment_seconds:g} s segments")
-    print("| clip | frames | plain s | split s | segments | overhead / segment s | overhead at "
-          f"{DEFAULT_SEGMENT_SECONDS:g} s segments | Ray x{args.workers} s | speed-up |")
+    print("| clip | frames | plain s (CPU s) | split s (CPU s) | segments | CPU overhead / segment s | overhead at "
+          "default segments | Ray x{args.workers} s | speed-up (wall) |")
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
+        # first-call costs (weights, allocator, codec init) must not land on either side
+        colorize(clip_prefix(args.clips[0], tmp / "warm.mp4", 0.5), tmp / "warm-out.mp4", options)
         for clip in args.clips:
             src = clip_prefix(clip, tmp / f"in-{clip.stem}.mp4", args.seconds)
-            t_plain, plain = timed(colorize, src, tmp / f"plain-{clip.stem}.mp4", options)
+            t_plain, cpu_plain, plain = timed(colorize, src, tmp / f"plain-{clip.stem}.mp4", options)
             job = JobOptions(segment_seconds=args.segment_seconds)
-            t_split, _ = timed(colorize_job, src, tmp / f"split-{clip.stem}.mp4", options, job)
+            t_split, cpu_split, _ = timed(colorize_job, src, tmp / f"split-{clip.stem}.mp4", options, job)
             with av.open(str(src)) as c:
                 duration = float(c.duration / av.time_base)
+                rate = float(c.streams.video[0].average_rate or 25)
+            default_s = default_segment_seconds(options, rate)
             segments = max(1, round(duration / args.segment_seconds))
-            per_segment = (t_split - t_plain) / segments
-            # time one default-length segment of this film takes at the plain run's rate
-            default_segment_s = DEFAULT_SEGMENT_SECONDS * t_plain / duration
+            per_segment = (cpu_split - cpu_plain) / segments
+            # CPU time one default-length segment of this film takes at the plain run's rate
+            default_segment_s = default_s * cpu_plain / duration
             projected = 100 * per_segment / default_segment_s
             ray_cells = "| |"
             if args.workers:
                 ray_job = JobOptions(segment_seconds=args.segment_seconds, cluster="local", workers=args.workers)
-                t_ray, _ = timed(colorize_job, src, tmp / f"ray-{clip.stem}.mp4", options, ray_job)
+                t_ray, _, _ = timed(colorize_job, src, tmp / f"ray-{clip.stem}.mp4", options, ray_job)
                 ray_cells = f"| {t_ray:.1f} | {t_plain / t_ray:.2f}x |"
-            print(f"| {clip.name} | {plain.frames} | {t_plain:.1f} | {t_split:.1f} | {segments} | {per_segment:.2f} "
-                  f"| {projected:.2f} % {ray_cells}", flush=True)
+            print(f"| {clip.name} | {plain.frames} | {t_plain:.1f} ({cpu_plain:.1f}) | {t_split:.1f} ({cpu_split:.1f}) "
+                  f"| {segments} | {per_segment:.2f} "
+                  f"| {projected:.2f} % ({default_s:.0f} s) {ray_cells}", flush=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,14 @@ from vidcolor.media import EncodeOptions
 from vidcolor.media.segments import FrameIndex, scan_frames
 from vidcolor.pipeline import ColorizeOptions, colorize
 from vidcolor.pipeline.job import colorize_job, default_work_dir
-from vidcolor.pipeline.segments import MANIFEST_NAME, JobOptions, Manifest, plan_segments, warmup_frames
+from vidcolor.pipeline.segments import (
+    MANIFEST_NAME,
+    JobOptions,
+    Manifest,
+    default_segment_seconds,
+    plan_segments,
+    warmup_frames,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = EncodeOptions(preset="ultrafast")
@@ -64,8 +71,14 @@ def test_cuts_without_keyframes_fall_on_pictures() -> None:
     assert [s.warm_from for s in segments] == [0, 15, 35, 55, 75]
 
 
+def test_default_segments_keep_warmup_small() -> None:
+    assert default_segment_seconds(ColorizeOptions(temporal="off"), 25.0) == 60.0
+    # strength 0.9 warms up on 40 frames: segments of 40 / (1.5 % of 24 fps) s
+    assert default_segment_seconds(ColorizeOptions(temporal="ema", temporal_strength=0.9), 24.0) == pytest.approx(111.1, abs=0.1)
+
+
 def test_warmup_only_with_smoothing() -> None:
-    assert warmup_frames(TINY) == 0
+    assert warmup_frames(ColorizeOptions(temporal="off")) == 0
     assert warmup_frames(ColorizeOptions(temporal="ema", temporal_strength=0.5)) == 8
     assert warmup_frames(ColorizeOptions(temporal="ema", temporal_strength=0.95)) == 64
 
@@ -105,7 +118,7 @@ def assert_same_film(a: Path, b: Path, *, lossless: bool, chroma_tolerance: int 
 @pytest.mark.slow
 def test_lossless_split_job_equals_the_plain_run(tmp_path) -> None:
     src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 3.0)
-    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, encode=EncodeOptions(codec="ffv1"))
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, temporal="off", encode=EncodeOptions(codec="ffv1"))
     colorize(src, tmp_path / "plain.mkv", options)
     result = colorize_job(src, tmp_path / "split.mkv", options, JobOptions(segment_seconds=1.0))
     assert result.frames == 75

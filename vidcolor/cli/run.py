@@ -56,7 +56,7 @@ def run(
     quiet: QuietOpt = False,
     random_weights: SeedOpt = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="With a folder: include its sub-folders.")] = False,
-    segment_seconds: Annotated[float | None, typer.Option(min=0.1, help=f"Split into segments of about this length (default {DEFAULT_SEGMENT_SECONDS:g} s for longer films).", show_default=False)] = None,
+    segment_seconds: Annotated[float | None, typer.Option(min=0.1, help=f"Split into segments of about this length (default: {DEFAULT_SEGMENT_SECONDS:g} s or more, keeping the overhead under 2 %; films longer than that are split).", show_default=False)] = None,
     work_dir: Annotated[Path | None, typer.Option(help="Folder for finished segments (default: hidden, beside the output).", file_okay=False)] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue an interrupted job from its finished segments.")] = True,
     cluster: Annotated[str | None, typer.Option(help="Run segments on Ray: local, or ray://HOST:PORT.")] = None,
@@ -80,7 +80,7 @@ def run(
         hwaccel=hwaccel,
         random_seed=random_weights,
     )
-    job = JobOptions(segment_seconds=segment_seconds or DEFAULT_SEGMENT_SECONDS, work_dir=work_dir, resume=resume,
+    job = JobOptions(segment_seconds=segment_seconds, work_dir=work_dir, resume=resume,
                      cluster=cluster, workers=workers)
     # an explicit segment length or work folder asks for a split job even on a short film
     split = True if segment_seconds is not None or work_dir is not None else None

@@ -25,6 +25,7 @@ from vidcolor.pipeline.segments import (
     JobOptions,
     Manifest,
     Segment,
+    default_segment_seconds,
     fingerprint,
     output_options,
     plan_segments,
@@ -136,15 +137,16 @@ def colorize_job(
     start = time.perf_counter()
     info = probe(src).video
     index = scan_frames(src)
+    seconds = job.segment_seconds or default_segment_seconds(options, float(info.average_rate or 0) or None)
     work = Path(job.work_dir) if job.work_dir else default_work_dir(dst)
     manifest_path = work / MANIFEST_NAME
     fresh = Manifest(
         input=fingerprint(src),
         options=output_options(options),
         model=_model_name(options),
-        segment_seconds=job.segment_seconds,
+        segment_seconds=seconds,
         frames=index.frames,
-        segments=plan_segments(index, job.segment_seconds, warmup_frames(options)),
+        segments=plan_segments(index, seconds, warmup_frames(options)),
     )
     manifest = Manifest.load(manifest_path) if job.resume else None
     if manifest is not None and (why := manifest.mismatch(fresh)):
@@ -167,7 +169,7 @@ def colorize_job(
         log.info("resuming %s: %d of %d segments already done", src.name, done, len(manifest.segments))
     todo = [s for s in manifest.segments if s.status != "done"]
     log.info("%s: %d frames in %d segments of about %g s, work folder %s",
-             src.name, index.frames, len(manifest.segments), job.segment_seconds, work)
+             src.name, index.frames, len(manifest.segments), seconds, work)
 
     meter = ProgressMeter(total=index.frames, callback=progress)
     meter.advance(manifest.done_frames)
@@ -217,8 +219,9 @@ def colorize_auto(
     """
     job = job or JobOptions()
     if split is None:
-        duration = probe(Path(src)).video.duration if Path(src).is_file() else None
-        split = job.cluster is not None or (duration is not None and duration > job.segment_seconds)
+        video = probe(Path(src)).video
+        seconds = job.segment_seconds or default_segment_seconds(options or ColorizeOptions(), float(video.average_rate or 0) or None)
+        split = job.cluster is not None or (video.duration is not None and video.duration > seconds)
     if split:
         return colorize_job(src, dst, options, job, progress=progress)
     return colorize(src, dst, options, progress=progress)

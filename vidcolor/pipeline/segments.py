@@ -18,9 +18,11 @@ from vidcolor.pipeline.options import ColorizeOptions
 log = logging.getLogger(__name__)
 
 # Per segment the job pays one seek, a decode from the keyframe before it, an encoder
-# start and flush, and (with smoothing) a few warm-up frames: about a second of work on a
-# CPU, so 60 s segments keep that under 2 % (benchmarks/segments.py measures it).
+# start and flush, and (with smoothing) the warm-up frames' inference, which dominates:
+# segments are at least 60 s and long enough that warm-up stays under 1.5 % of their frames
+# (benchmarks/segments.py measures the whole overhead).
 DEFAULT_SEGMENT_SECONDS = 60.0
+_WARMUP_SHARE = 0.015
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 _FINGERPRINT_BYTES = 1 << 20
@@ -33,7 +35,8 @@ class JobOptions:
     """How a long job is split and where its finished segments are kept.
 
     Attributes:
-        segment_seconds: target length of a segment; cuts snap to a nearby keyframe.
+        segment_seconds: target length of a segment (cuts snap to a nearby keyframe); None
+            picks one that keeps the overhead under 2 %, see ``default_segment_seconds``.
         work_dir: folder for finished segments and the manifest; None puts
             ``.<output name>.vidcolor-work/`` beside the output.
         resume: continue from a matching manifest (False always starts over).
@@ -41,7 +44,7 @@ class JobOptions:
         workers: Ray workers to start (None: one per GPU, else one per two CPU cores).
     """
 
-    segment_seconds: float = DEFAULT_SEGMENT_SECONDS
+    segment_seconds: float | None = None
     work_dir: Path | None = None
     resume: bool = True
     cluster: str | None = None
@@ -74,6 +77,11 @@ def warmup_frames(options: ColorizeOptions) -> int:
         return 0
     memory = 1.0 / max(1.0 - options.temporal_strength, 1e-3)
     return int(min(64, max(8, round(4 * memory))))
+
+
+def default_segment_seconds(options: ColorizeOptions, fps: float | None) -> float:
+    """60 s, or longer where the smoother's warm-up would be more than 1.5 % of a segment's frames."""
+    return max(DEFAULT_SEGMENT_SECONDS, warmup_frames(options) / (_WARMUP_SHARE * (fps or 25.0)))
 
 
 def plan_segments(index: FrameIndex, seconds: float, warmup: int = 0) -> list[Segment]:
