@@ -59,7 +59,7 @@ def main() -> None:
     print(f"{platform.node()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, model {args.model}, "
           f"{args.seconds:g} s prefixes, {args.segment_seconds:g} s segments")
     print("| clip | frames | plain s (CPU s) | split s (CPU s) | segments | CPU overhead / segment s | overhead at "
-          "default segments | Ray x{args.workers} s | speed-up (wall) |")
+          f"default segments | Ray x{args.workers} s | speed-up (wall) |")
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
