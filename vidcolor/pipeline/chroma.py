@@ -38,13 +38,18 @@ class ChromaPredictor:
         if not isinstance(self.engine, HalvingEngine):
             self.engine = HalvingEngine(self.engine)
 
-    def __call__(self, lumas: list[np.ndarray]) -> np.ndarray:
-        """(B, H, W) luma codes to (B, 2, h, w) Cb/Cr codes at the output's chroma resolution."""
+    def _l_full(self, lumas: list[np.ndarray]) -> torch.Tensor:
+        """(B, H, W) luma codes to L* (B, 1, H, W) on the engine's device."""
         stacked = np.stack(lumas)
         if stacked.dtype == np.uint16:
             stacked = stacked.astype(np.int32)  # torch has no general uint16 arithmetic
         y = torch.from_numpy(stacked).to(self.engine.device, non_blocking=True).unsqueeze(1)
-        l_full = l_from_luma(y, self.in_spec)
+        return l_from_luma(y, self.in_spec)
+
+    @torch.inference_mode()
+    def __call__(self, lumas: list[np.ndarray]) -> np.ndarray:
+        """(B, H, W) luma codes to (B, 2, h, w) Cb/Cr codes at the output's chroma resolution."""
+        l_full = self._l_full(lumas)
         ab = predict_ab(self.engine, l_full, temperature=self.temperature, smoother=self.smoother)
         ab = upsample_ab(ab, self.chroma_shape)
         l_chroma = F.interpolate(l_full, size=self.chroma_shape, mode="area")
@@ -57,10 +62,6 @@ class ChromaPredictor:
         """Feed pictures that precede a segment to the smoother without colouring them (invisible joins)."""
         if self.smoother is None or not hasattr(self.smoother, "warm_up"):
             return
-        stacked = np.stack(lumas)
-        if stacked.dtype == np.uint16:
-            stacked = stacked.astype(np.int32)
-        y = torch.from_numpy(stacked).to(self.engine.device).unsqueeze(1)
-        x = network_input(l_from_luma(y, self.in_spec), self.engine.input_size)
+        x = network_input(self._l_full(lumas), self.engine.input_size)
         probs = probabilities(self.engine(x))
         self.smoother.warm_up(probs, F.interpolate(x, size=probs.shape[-2:], mode="area"))
