@@ -6,6 +6,7 @@ as gamma-encoded sRGB grey, the usual convention of colourisation models.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import kornia.color
@@ -63,7 +64,9 @@ def luma_to_unit(luma: torch.Tensor, spec: ChromaSpec) -> torch.Tensor:
     return ((y - 16 * scale) / (219 * scale)).clamp(0, 1)
 
 
+@functools.lru_cache(maxsize=16)
 def _l_lut(spec: ChromaSpec, device: torch.device) -> torch.Tensor:
+    # built once per (coding, device) rather than on every batch of the stream
     codes = torch.arange(spec.max_code + 1, device=device)
     grey = luma_to_unit(codes, spec).view(1, 1, 1, -1).expand(1, 3, 1, -1)
     return rgb_to_lab(grey.contiguous())[0, 0, 0]
