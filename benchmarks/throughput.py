@@ -6,6 +6,11 @@ Prints decode-only, transcode-only (decode + encode with neutral chroma, no netw
 infer-only (the colouring stage on pre-decoded frames) and end-to-end fps, and the
 ratio end-to-end / min(transcode-only, infer-only): 1.0 means the three stages overlap
 perfectly, so the stream runs as fast as its slowest stage.
+
+``--height 720`` (or 1080) first rescales the clip's video to that height (x264 crf 12,
+not timed), for the 720p and 1080p figures issue 5 asks for when no such clip is at hand:
+
+    python benchmarks/throughput.py ../shared/media/bw/moviepy_chaplin.mp4 --device cuda --height 1080
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 import torch
 
@@ -42,6 +48,21 @@ class NeutralChroma:
         return np.full((len(lumas), 2, *self.shape), self.value, dtype=self.dtype)
 
 
+def rescaled(clip: Path, height: int, dest: Path) -> Path:
+    """The clip's video alone, resized to ``height`` (width to match, even), each frame keeping its pts."""
+    with av.open(str(clip)) as src, av.open(str(dest), "w") as dst:
+        vin = src.streams.video[0]
+        width = round(vin.codec_context.width * height / vin.codec_context.height / 2) * 2
+        vout = dst.add_stream("libx264", rate=vin.average_rate, options={"crf": "12", "preset": "veryfast"})
+        vout.width, vout.height, vout.pix_fmt, vout.time_base = width, height, "yuv420p", vin.time_base
+        for frame in src.decode(vin):
+            scaled = frame.reformat(width=width, height=height, format="yuv420p", interpolation="BICUBIC")
+            scaled.pts, scaled.time_base = frame.pts, frame.time_base
+            dst.mux(vout.encode(scaled))
+        dst.mux(vout.encode(None))
+    return dest
+
+
 def timed(fn) -> float:  # noqa: ANN001
     start = time.perf_counter()
     fn()
@@ -57,35 +78,48 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--temporal", default="off")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--height", type=int, default=0, help="rescale the clip to this height first (0: as it is)")
     args = parser.parse_args()
 
-    info = probe(args.clip).video
+    with tempfile.TemporaryDirectory() as scratch:
+        clip = rescaled(args.clip, args.height, Path(scratch) / "scaled.mp4") if args.height else args.clip
+        results = measure(clip, args)
+    for key, value in results.items():
+        print(f"{key:>16}: {value:.2f}" if isinstance(value, float) else f"{key:>16}: {value}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def measure(clip: Path, args: argparse.Namespace) -> dict[str, float | str | int]:
+    """Decode-only, transcode-only, infer-only and end-to-end fps of ``clip``, and the overlap ratio."""
+    info = probe(clip).video
     frames = info.frames
     model = load_model(args.model, random_seed=args.random_weights)
     engine = open_engine(model, device=args.device, max_batch=args.batch_size)
     results: dict[str, float | str | int] = {
-        "clip": args.clip.name, "frames": frames, "size": f"{info.width}x{info.height}",
+        "clip": args.clip.name if clip == args.clip else f"{args.clip.name} at {info.height}p",
+        "frames": frames, "size": f"{info.width}x{info.height}",
         "model": model.label, "engine": engine.describe(), "batch_size": args.batch_size,
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or platform.platform()}",
     }
 
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"out{args.clip.suffix if args.clip.suffix in CONTAINER_FORMATS else '.mkv'}"
+        out = Path(tmp) / f"out{clip.suffix if clip.suffix in CONTAINER_FORMATS else '.mkv'}"
 
         lumas: list[np.ndarray] = []
-        t = timed(lambda: lumas.extend(f.luma.copy() for f in FrameReader(args.clip, info)))
+        t = timed(lambda: lumas.extend(f.luma.copy() for f in FrameReader(clip, info)))
         results["decode_fps"] = len(lumas) / t
 
         def transcode() -> None:
-            writer = VideoWriter(out, CONTAINER_FORMATS.get(out.suffix), info, args.clip, ColorizeOptions().encode)
-            _run_stages(FrameReader(args.clip, info), NeutralChroma(writer.chroma_shape, writer.chroma_bits), writer,
+            writer = VideoWriter(out, CONTAINER_FORMATS.get(out.suffix), info, clip, ColorizeOptions().encode)
+            _run_stages(FrameReader(clip, info), NeutralChroma(writer.chroma_shape, writer.chroma_bits), writer,
                         args.batch_size, ProgressMeter(frames, None))
             writer.close()
 
         results["transcode_fps"] = frames / timed(transcode)
         out.unlink()
 
-        writer_shape = VideoWriter(out, CONTAINER_FORMATS.get(out.suffix), info, args.clip, ColorizeOptions().encode)
+        writer_shape = VideoWriter(out, CONTAINER_FORMATS.get(out.suffix), info, clip, ColorizeOptions().encode)
         shape, bits = writer_shape.chroma_shape, writer_shape.chroma_bits
         writer_shape.abort()
         out.unlink(missing_ok=True)
@@ -101,14 +135,11 @@ def main() -> None:
 
         options = ColorizeOptions(model=args.model, random_seed=args.random_weights, device=args.device,
                                   batch_size=args.batch_size, temporal=args.temporal)
-        result = colorize(args.clip, out, options)
+        result = colorize(clip, out, options)
         results["end_to_end_fps"] = result.fps
 
     results["ratio"] = results["end_to_end_fps"] / min(results["transcode_fps"], results["infer_fps"])
-    for key, value in results.items():
-        print(f"{key:>16}: {value:.2f}" if isinstance(value, float) else f"{key:>16}: {value}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return results
 
 
 if __name__ == "__main__":
