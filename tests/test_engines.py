@@ -6,6 +6,7 @@ everything else runs on the CPU in seconds (small inputs, batch 2).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -19,6 +20,7 @@ import pytest
 import torch
 
 from vidcolor.color.decoding import annealed_mean, probabilities
+from vidcolor.color.lab import l_from_luma
 from vidcolor.engines import tensorrt_engine as trt_engine
 from vidcolor.engines.doctor import engine_doctor
 from vidcolor.engines.onnx_export import export_onnx, read_export_info
@@ -27,7 +29,11 @@ from vidcolor.engines.select import choose_engine
 from vidcolor.engines.tensorrt_engine import PlanKey, plan_path, read_verified_plan, write_plan
 from vidcolor.engines.torch_engine import TorchEngine
 from vidcolor.errors import EngineError, UsageError
+from vidcolor.media import FrameReader, probe
 from vidcolor.models import load_model
+from vidcolor.pipeline.predict import predict_ab
+
+from tests.conftest import media
 
 SIZE = 64
 MODELS = ("eccv16", "lite")
@@ -276,6 +282,33 @@ def test_cuda_engine_matches_float32(graphs, l_batch):
     first = engine(l_batch)
     engine(l_batch.flip(0))
     torch.testing.assert_close(first, engine(l_batch))
+
+
+def _clip_l(name: str, frames: int = 8, every: int = 10) -> torch.Tensor:
+    """L* (frames,1,H,W) of every ``every``-th frame of a shared clip."""
+    info = probe(media(name)).video
+    lumas = [f.luma.copy() for i, f in enumerate(FrameReader(media(name), info)) if i % every == 0][:frames]
+    return l_from_luma(torch.from_numpy(np.stack(lumas)).unsqueeze(1), info.chroma_spec)
+
+
+@pytest.mark.gpu
+@gpu
+@pytest.mark.parametrize("clip", ["bw/moviepy_chaplin.mp4", "bw/hackverify_steamboat_willie_1928.mp4"])
+@pytest.mark.parametrize("name,seed", [("eccv16", 0), ("lite", None)])
+def test_cuda_engine_matches_float32_on_shared_clips(clip, name, seed):
+    """Issue 5's parity bound on real footage at the models' own input sizes, random ECCV16 and shipped lite."""
+    l_full = _clip_l(clip)
+    model = load_model(name, random_seed=seed)
+    temperature = model.weights.meta.get("temperature", 0.38)
+    size = model.weights.input_size
+    cpu = TorchEngine(copy.deepcopy(model.network), device=torch.device("cpu"), input_size=size, max_batch=8)
+    with torch.inference_mode():
+        ref_ab = predict_ab(cpu, l_full, temperature=temperature)
+    cuda = TorchEngine(model.network, device=torch.device("cuda"), input_size=size, max_batch=8)
+    with torch.inference_mode():
+        ab = predict_ab(cuda, l_full.cuda(), temperature=temperature).cpu()
+    err = (ab - ref_ab).abs().flatten()
+    assert err.mean() <= 1.0 and torch.quantile(err, 0.99) <= 5.0
 
 
 @pytest.mark.gpu
