@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# VIDCOLOR_SHARED points elsewhere where ../shared cannot travel (a lent GPU machine gets only the repo)
+SHARED = Path(os.environ.get("VIDCOLOR_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 
 
 def shared_path(*parts: str) -> Path:
