@@ -18,7 +18,7 @@ def shared_path(*parts: str) -> Path:
     """A file under ../shared; fails loudly in CI when missing, skips elsewhere."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        message = f"test material missing: {path} (../shared must sit beside the repository)"
+        message = f"test material missing: {path} (../shared must sit beside the repository, or VIDCOLOR_SHARED name it)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
