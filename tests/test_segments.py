@@ -21,11 +21,14 @@ from tests.streams import packets, psnr, summarize
 from vidcolor.media import EncodeOptions
 from vidcolor.media.segments import FrameIndex, scan_frames
 from vidcolor.pipeline import ColorizeOptions, colorize
-from vidcolor.pipeline.job import colorize_job, default_work_dir
+from vidcolor.pipeline.job import LocalRunner, SegmentDone, SegmentJob, colorize_job, default_work_dir
+from vidcolor.pipeline.progress import ProgressMeter
 from vidcolor.pipeline.segments import (
     MANIFEST_NAME,
     JobOptions,
     Manifest,
+    Segment,
+    SegmentResult,
     default_segment_seconds,
     plan_segments,
     warmup_frames,
@@ -174,6 +177,36 @@ def test_changed_options_start_over_saying_why(tmp_path, caplog) -> None:
         colorize_job(src, tmp_path / "out.mp4", TINY, job)
     assert "starting over: the input changed (size" in caplog.text
     assert summarize(tmp_path / "out.mp4", keep_luma=False).pts == summarize(src, keep_luma=False).pts
+
+
+class StopAfterFirstSegment(LocalRunner):
+    """Colours one segment, then stops the job as Ctrl-C would: a work folder to resume from."""
+
+    def run(self, job: SegmentJob, todo: list[Segment], on_done: SegmentDone, meter: ProgressMeter) -> None:
+        def stop(segment: Segment, result: SegmentResult) -> None:
+            on_done(segment, result)
+            raise KeyboardInterrupt
+
+        super().run(job, todo, stop, meter)
+
+
+def test_concealed_frames_are_summed_over_segments(tmp_path) -> None:
+    from tests.corpus import excerpt
+
+    # three packets scrambled across a 2 s clip cut into three segments
+    src = tmp_path / "garbled.mp4"
+    excerpt(media("bw/hackverify_steamboat_willie_1928.mp4"), src, 2.0, garble={9, 20, 33})
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, on_error="skip", temporal="off", encode=FAST)
+    job = JobOptions(segment_seconds=0.7)
+    plain = colorize(src, tmp_path / "plain.mp4", options)
+    split = colorize_job(src, tmp_path / "split.mp4", options, job)
+    assert plain.concealed_frames >= 2
+    assert split.concealed_frames == plain.concealed_frames
+    # a resumed job counts the segments an earlier run finished too
+    with pytest.raises(KeyboardInterrupt):
+        colorize_job(src, tmp_path / "resumed.mp4", options, job, runner=StopAfterFirstSegment())
+    resumed = colorize_job(src, tmp_path / "resumed.mp4", options, job)
+    assert resumed.concealed_frames == plain.concealed_frames
 
 
 def _wait_for_done_segment(manifest: Path, proc: subprocess.Popen, timeout: float = 90) -> int:

@@ -18,7 +18,7 @@ from vidcolor.errors import EngineError, UsageError
 from vidcolor.pipeline.colorize import open_model_engine
 from vidcolor.pipeline.job import SegmentDone, SegmentJob, run_segment
 from vidcolor.pipeline.progress import ProgressMeter
-from vidcolor.pipeline.segments import Segment
+from vidcolor.pipeline.segments import Segment, SegmentResult
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,14 @@ class SegmentWorker:
         with self._lock:
             self._done = self._base + progress.done
 
-    def colour(self, segment: Segment) -> int:
+    def colour(self, segment: Segment) -> SegmentResult:
         with self._lock:
             self._base = self._done
         meter = ProgressMeter(total=segment.frames, callback=self._count)
-        frames = run_segment(self.job, segment, self.model, self.engine, meter)
+        result = run_segment(self.job, segment, self.model, self.engine, meter)
         with self._lock:
-            self._done = self._base + frames
-        return frames
+            self._done = self._base + result.frames
+        return result
 
     def frames_done(self) -> int:
         with self._lock:

@@ -26,13 +26,20 @@ class DecodedFrame:
     """One picture: its pts in the stream's time base and its luma plane.
 
     ``luma`` views the decoder's buffer (no copy); ``frame`` keeps that buffer alive.
-    ``repeated`` marks a frame that stands in for one the decoder could not decode.
+    ``repeated`` marks a frame that stands in for one the decoder could not decode,
+    ``corrupt`` one the decoder flagged damaged and that was kept (``on_error=skip``).
     """
 
     pts: int
     luma: np.ndarray
     frame: av.VideoFrame
     repeated: bool = False
+    corrupt: bool = False
+
+    @property
+    def concealed(self) -> bool:
+        """Counted in ``DecodeStats.concealed``: lets a caller count only the frames it keeps (a segment)."""
+        return self.repeated or self.corrupt
 
 
 def plane_view(plane: av.video.plane.VideoPlane, width: int, height: int, dtype: np.dtype) -> np.ndarray:
@@ -98,11 +105,14 @@ class FrameReader:
         return container
 
     def _to_decoded(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
+        # the decoder's own flag, taken before a reformat replaces the frame
+        corrupt = self.on_error == "skip" and frame.is_corrupt
         fmt = self.info.read_format
         if frame.format.name != fmt:
             # hardware frames, mid-stream format changes and non-planar inputs land here
             frame = frame.reformat(format=fmt)
-        return DecodedFrame(pts=pts, luma=plane_view(frame.planes[0], frame.width, frame.height, self._dtype), frame=frame)
+        return DecodedFrame(pts=pts, luma=plane_view(frame.planes[0], frame.width, frame.height, self._dtype), frame=frame,
+                            corrupt=corrupt)
 
     def __iter__(self) -> Iterator[DecodedFrame]:
         with reading(self.path):
@@ -151,9 +161,9 @@ class FrameReader:
                     log.debug("non-increasing pts %s after %s; shifted", pts, last_pts)
                     pts = last_pts + 1
                 last_pts = pts
-                if frame.is_corrupt and self.on_error == "skip":
-                    self.stats.concealed += 1
                 last = current if current is not None and current.pts == pts else self._to_decoded(frame, pts)
+                if last.corrupt:
+                    self.stats.concealed += 1
                 self.stats.frames += 1
                 yield last
         if last is not None and self.stats.errors:

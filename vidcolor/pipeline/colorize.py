@@ -23,7 +23,7 @@ from vidcolor.pipeline.chroma import ChromaPredictor
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.outputs import atomic_output, check_paths
 from vidcolor.pipeline.progress import Progress, ProgressCallback, ProgressMeter
-from vidcolor.pipeline.segments import Segment
+from vidcolor.pipeline.segments import Segment, SegmentResult
 from vidcolor.pipeline.stages import BoundedChannel, Cancelled, StageThread, produce
 
 log = logging.getLogger(__name__)
@@ -163,10 +163,12 @@ def colorize_segment(
     model: LoadedModel,
     engine: Engine,
     meter: ProgressMeter,
-) -> int:
-    """Colour one segment's pictures into ``part``, video only, keeping the source's pts; returns frames written.
+) -> SegmentResult:
+    """Colour one segment's pictures into ``part``, video only, keeping the source's pts.
 
     The smoother (if any) first sees the pictures from ``segment.warm_from``, which are not written.
+    Concealed frames are counted among those written only: the reader also decodes pictures
+    of earlier segments (warm-up, the keyframe before a cut), which those segments count.
 
     Raises:
         MediaError: as ``colorize``, or the segment did not decode to the expected pictures.
@@ -177,8 +179,8 @@ def colorize_segment(
         reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel, seek_pts=seek)
         predictor = make_predictor(model, engine, info, writer, options)
         try:
-            _run_stages(_segment_frames(reader, segment.warm_from, segment.end_pts), predictor, writer,
-                        options.batch_size, meter, colour_from=segment.start_pts)
+            concealed = _run_stages(_segment_frames(reader, segment.warm_from, segment.end_pts), predictor, writer,
+                                    options.batch_size, meter, colour_from=segment.start_pts)
         except _SeekMissed:
             # some demuxers seek by decode time and overshoot; decoding from the start is always right
             log.debug("seek to pts %s overshot; segment %d decodes from the start", seek, segment.index)
@@ -193,7 +195,7 @@ def colorize_segment(
     if writer.frames_written != segment.frames:
         raise MediaError(f"{src}: segment {segment.index} decoded to {writer.frames_written} pictures, "
                          f"expected {segment.frames}; run without segments")
-    return writer.frames_written
+    return SegmentResult(writer.frames_written, concealed)
 
 
 def _run_stages(
@@ -204,8 +206,11 @@ def _run_stages(
     meter: ProgressMeter,
     *,
     colour_from: int | None = None,
-) -> None:
-    """Decode -> colour -> encode; pictures before ``colour_from`` only warm up the smoother."""
+) -> int:
+    """Decode -> colour -> encode; pictures before ``colour_from`` only warm up the smoother.
+
+    Returns how many of the pictures written were concealed (see ``DecodedFrame.concealed``).
+    """
     stop = threading.Event()
     decoded: BoundedChannel[DecodedFrame] = BoundedChannel(2 * batch_size, stop)
     coloured: BoundedChannel[tuple[list[DecodedFrame], np.ndarray]] = BoundedChannel(2, stop)
@@ -221,6 +226,7 @@ def _run_stages(
     decoder.start()
     encoder.start()
     finished = False
+    concealed = 0
     try:
         batch: list[DecodedFrame] = []
         warm: list[DecodedFrame] = []
@@ -235,6 +241,7 @@ def _run_stages(
                 predictor.warm_up([f.luma for f in warm])
                 warm = []
             batch.append(frame)
+            concealed += frame.concealed
             if len(batch) == batch_size:
                 coloured.put((batch, predictor([f.luma for f in batch])))
                 batch = []
@@ -253,3 +260,4 @@ def _run_stages(
     for stage in (decoder, encoder):
         if stage.error is not None:
             raise stage.error
+    return concealed

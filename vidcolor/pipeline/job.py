@@ -25,6 +25,7 @@ from vidcolor.pipeline.segments import (
     JobOptions,
     Manifest,
     Segment,
+    SegmentResult,
     default_segment_seconds,
     fingerprint,
     output_options,
@@ -34,7 +35,7 @@ from vidcolor.pipeline.segments import (
 
 log = logging.getLogger(__name__)
 
-SegmentDone = Callable[[Segment, int], None]
+SegmentDone = Callable[[Segment, SegmentResult], None]
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,17 @@ class SegmentRunner(Protocol):
     def run(self, job: SegmentJob, todo: list[Segment], on_done: SegmentDone, meter: ProgressMeter) -> None: ...
 
 
-def run_segment(job: SegmentJob, segment: Segment, model, engine, meter: ProgressMeter) -> int:  # noqa: ANN001 (LoadedModel, Engine)
+def run_segment(job: SegmentJob, segment: Segment, model, engine, meter: ProgressMeter) -> SegmentResult:  # noqa: ANN001 (LoadedModel, Engine)
     """Colour one segment into its part file, which appears only when complete (a kill leaves no half part)."""
     final = job.part_path(segment)
     tmp = final.with_name(f".{final.stem}.partial{final.suffix}")
     try:
-        frames = colorize_segment(job.source, tmp, job.container_format, job.info, segment, job.options, model, engine, meter)
+        result = colorize_segment(job.source, tmp, job.container_format, job.info, segment, job.options, model, engine, meter)
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    return frames
+    return result
 
 
 class LocalRunner:
@@ -174,10 +175,10 @@ def colorize_job(
     meter = ProgressMeter(total=index.frames, callback=progress)
     meter.advance(manifest.done_frames)
 
-    def on_done(segment: Segment, frames: int) -> None:
-        segment.status = "done"
+    def on_done(segment: Segment, result: SegmentResult) -> None:
+        segment.status, segment.concealed = "done", result.concealed
         manifest.save(manifest_path)
-        log.debug("segment %d done (%d frames)", segment.index, frames)
+        log.debug("segment %d done (%d frames, %d concealed)", segment.index, result.frames, result.concealed)
 
     runner = runner or _runner_for(job)
     if todo:
@@ -200,6 +201,7 @@ def colorize_job(
         seconds=time.perf_counter() - start,
         model=runner.model_label,
         engine=runner.engine_label,
+        concealed_frames=sum(s.concealed for s in manifest.segments),
         dropped_streams=stats.dropped_streams,
     )
 

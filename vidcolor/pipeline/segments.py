@@ -57,6 +57,8 @@ class Segment:
 
     ``warm_from`` is the pts of the first picture fed to the temporal smoother before
     ``start_pts`` so the join is invisible (equal to ``start_pts`` without smoothing).
+    ``concealed`` counts its written frames that stand in for undecodable ones (once done);
+    it is kept in the manifest so a resumed job still reports the whole film's.
     """
 
     index: int
@@ -65,10 +67,19 @@ class Segment:
     frames: int
     warm_from: int
     status: str = "todo"
+    concealed: int = 0
 
     @property
     def part_name(self) -> str:
         return f"part-{self.index:05d}"
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """What colouring one segment wrote: its frames, and how many of them were concealed."""
+
+    frames: int
+    concealed: int = 0
 
 
 def warmup_frames(options: ColorizeOptions) -> int:
