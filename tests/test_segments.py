@@ -22,7 +22,7 @@ from vidcolor.media import EncodeOptions
 from vidcolor.media.segments import FrameIndex, scan_frames
 from vidcolor.pipeline import ColorizeOptions, colorize
 from vidcolor.pipeline.job import LocalRunner, SegmentDone, SegmentJob, colorize_job, default_work_dir
-from vidcolor.pipeline.progress import ProgressMeter
+from vidcolor.pipeline.progress import Progress, ProgressMeter
 from vidcolor.pipeline.segments import (
     MANIFEST_NAME,
     JobOptions,
@@ -207,6 +207,22 @@ def test_concealed_frames_are_summed_over_segments(tmp_path) -> None:
         colorize_job(src, tmp_path / "resumed.mp4", options, job, runner=StopAfterFirstSegment())
     resumed = colorize_job(src, tmp_path / "resumed.mp4", options, job)
     assert resumed.concealed_frames == plain.concealed_frames
+
+
+def test_resumed_job_measures_fps_on_this_runs_frames(tmp_path) -> None:
+    src, out = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 2.0), tmp_path / "out.mp4"  # 50 frames
+    job = JobOptions(segment_seconds=1.0)
+    with pytest.raises(KeyboardInterrupt):
+        colorize_job(src, out, TINY, job, runner=StopAfterFirstSegment())
+    earlier = Manifest.load(default_work_dir(out) / MANIFEST_NAME).done_frames
+    assert 0 < earlier < 50
+    seen: list[Progress] = []
+    colorize_job(src, out, TINY, job, progress=seen.append)
+    last = seen[-1]
+    assert last.done == last.total == 50  # the count still includes the segment done before
+    assert last.fps * last.elapsed == pytest.approx(50 - earlier)  # the rate only this run's frames
+    mid = next(p for p in seen if earlier < p.done < 50)
+    assert mid.eta == pytest.approx((50 - mid.done) * mid.elapsed / (mid.done - earlier))
 
 
 def _wait_for_done_segment(manifest: Path, proc: subprocess.Popen, timeout: float = 90) -> int:

@@ -173,7 +173,7 @@ def colorize_job(
              src.name, index.frames, len(manifest.segments), seconds, work)
 
     meter = ProgressMeter(total=index.frames, callback=progress)
-    meter.advance(manifest.done_frames)
+    meter.skip(manifest.done_frames)
 
     def on_done(segment: Segment, result: SegmentResult) -> None:
         segment.status, segment.concealed = "done", result.concealed
