@@ -14,29 +14,24 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import av
 
-from vidcolor.media import EncodeOptions
-from vidcolor.pipeline import ColorizeOptions, colorize
-from vidcolor.pipeline.job import colorize_job
-from vidcolor.pipeline.segments import JobOptions, default_segment_seconds
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "media" / "bw"
+from tests.streams import clip_prefix  # noqa: E402 (the prefixes the split-job tests run on)
+from vidcolor.media import EncodeOptions  # noqa: E402
+from vidcolor.pipeline import ColorizeOptions, colorize  # noqa: E402
+from vidcolor.pipeline.job import colorize_job  # noqa: E402
+from vidcolor.pipeline.segments import JobOptions, default_segment_seconds  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "media" / "bw"
 CLIPS = ("moviepy_chaplin.mp4", "hackverify_steamboat_willie_1928.mp4")
-
-
-def clip_prefix(src: Path, dst: Path, seconds: float) -> Path:
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
-        for packet in inp.demux(*[inp.streams[i] for i in streams]):
-            if packet.size and packet.pts is not None and packet.pts * packet.time_base < seconds:
-                packet.stream = streams[packet.stream_index]
-                out.mux(packet)
-    return dst
 
 
 def timed(fn, *args, **kwargs) -> tuple[float, float, object]:  # noqa: ANN001, ANN002, ANN003

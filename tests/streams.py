@@ -1,4 +1,4 @@
-"""Reading back what a run wrote, for assertions."""
+"""Short real clips to run on, and reading back what a run wrote, for assertions (tests and benchmarks)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,17 @@ class VideoSummary:
     sample_aspect_ratio: Fraction | None
     color_range: int
     stream_types: list[str]
+
+
+def clip_prefix(src: Path, dst: Path, seconds: float) -> Path:
+    """The first ``seconds`` of ``src``, every stream copied packet for packet (a short real clip)."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
+        for packet in inp.demux(*[inp.streams[i] for i in streams]):
+            if packet.size and packet.pts is not None and packet.pts * packet.time_base < seconds:
+                packet.stream = streams[packet.stream_index]
+                out.mux(packet)
+    return dst
 
 
 def luma_of(frame: av.VideoFrame) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import media
-from tests.streams import packets, psnr, summarize
+from tests.streams import clip_prefix, packets, psnr, summarize
 from vidcolor.media import EncodeOptions
 from vidcolor.media.segments import FrameIndex, scan_frames
 from vidcolor.pipeline import ColorizeOptions, colorize
@@ -44,15 +44,17 @@ CLI = [sys.executable, "-c", "import sys; import tests.conftest; from vidcolor.c
 CLI_TINY = ["--model", "tiny", "--random-weights", "0", "--batch-size", "16", "--preset", "ultrafast", "-q"]
 
 
-def clip_prefix(src: Path, dst: Path, seconds: float) -> Path:
-    """The first ``seconds`` of ``src``, every stream copied packet for packet (a short real clip)."""
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
-        for packet in inp.demux(*[inp.streams[i] for i in streams]):
-            if packet.size and packet.pts is not None and packet.pts * packet.time_base < seconds:
-                packet.stream = streams[packet.stream_index]
-                out.mux(packet)
-    return dst
+def test_clip_prefix_is_the_one_the_benchmark_runs(tmp_path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_segments", ROOT / "benchmarks" / "segments.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    assert benchmark.clip_prefix is clip_prefix  # one helper: the benchmark measures what the tests check
+    source = summarize(media(CHAPLIN), keep_luma=False)
+    prefix = summarize(clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 1.0), keep_luma=False)
+    assert prefix.pts == source.pts[:25]  # 25 fps
+    assert prefix.stream_types == ["video", "audio"]
 
 
 def _index(n: int, keys: set[int], step: int = 1) -> FrameIndex:
