@@ -13,6 +13,8 @@ import torch
 
 from vidcolor.color.upsample import guided_upsample_ab
 from vidcolor.evaluate import EvalConfig, evaluate, write_report
+from vidcolor.evaluate.report import contact_sheet
+from vidcolor.evaluate.runner import EvalResult
 from vidcolor.evaluate.metrics import AucAccumulator, colourfulness, mean_ciede2000, psnr, ssim_rgb
 from vidcolor.models import load_model
 
@@ -93,4 +95,24 @@ def test_evaluate_writes_report(tmp_path: Path) -> None:
     assert "| grayscale |" in paths["markdown"].read_text()
     sheet = cv2.imread(str(paths["sheet"]))
     assert sheet.shape[0] == 6 * 128  # grayscale, two temperatures x two upsamplers, truth
+    assert sheet.shape[1] > 3 * round(56 * 128 / 40)  # the row names before the three pictures
     assert paths["auc"].stat().st_size > 0
+
+
+def test_contact_sheet_names_each_row_beside_the_pictures(tmp_path: Path) -> None:
+    shades = {"grayscale": 0.5, "T=0.38 guided": 0.2, "truth": 0.8}
+    rows = [(name, [np.full((40, 56, 3), v, np.float32), np.full((40, 80, 3), v, np.float32)]) for name, v in shades.items()]
+    result = EvalResult(EvalConfig(tmp_path), "test", 2, {}, 0.0, rows)
+    sheet = contact_sheet(result, height=64)
+    pictures = round(56 * 64 / 40) + 128
+    band = sheet.shape[1] - pictures
+    assert sheet.shape[0] == 3 * 64 and band > 0
+    labels = []
+    for i, v in enumerate(shades.values()):
+        row = sheet[i * 64 : (i + 1) * 64]
+        assert (row[:, band:] == round(v * 255)).all()  # the pictures are untouched
+        label = row[:, :band]
+        assert label.max() == 255 and label.min() < 64  # dark text on white
+        labels.append(label)
+    assert not np.array_equal(labels[0], labels[1]) and not np.array_equal(labels[1], labels[2])
+    assert cv2.imwrite(str(tmp_path / "sheet.png"), sheet)

@@ -16,6 +16,10 @@ _COLUMNS = (
     ("psnr", "PSNR dB"), ("ssim", "SSIM"), ("ciede2000", "CIEDE2000"), ("colourfulness", "colourfulness"),
     ("auc_raw", "AuC raw"), ("auc_rebalanced", "AuC rebal."),
 )
+# row names on the contact sheet, readable at its default 128 px rows
+_LABEL_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_LABEL_SCALE = 0.5
+_LABEL_PAD = 8
 
 
 def to_json(result: EvalResult) -> dict:
@@ -48,14 +52,27 @@ def markdown_table(result: EvalResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _label_band(names: list[str], height: int) -> np.ndarray:
+    """A white uint8 column, as wide as the longest name, with each row's name in black."""
+    sizes = [cv2.getTextSize(name, _LABEL_FONT, _LABEL_SCALE, 1)[0] for name in names]
+    band = np.full((height * len(names), max(w for w, _ in sizes) + 2 * _LABEL_PAD, 3), 255, np.uint8)
+    for i, (name, (_, text_height)) in enumerate(zip(names, sizes)):
+        baseline = i * height + (height + text_height) // 2  # centred on its row
+        cv2.putText(band, name, (_LABEL_PAD, baseline), _LABEL_FONT, _LABEL_SCALE, (0, 0, 0), 1, cv2.LINE_AA)
+    return band
+
+
 def contact_sheet(result: EvalResult, height: int = 128) -> np.ndarray:
-    """(H, W, 3) uint8 RGB: one column per sampled image, rows grayscale / each temperature / truth."""
+    """(H, W, 3) uint8 RGB: rows grayscale / each method / truth, each named in a column on the left,
+    then one column per sampled image."""
     rows = []
     for _, images in result.sheet_rows:
         tiles = [cv2.resize(im.astype(np.float32), (max(1, round(im.shape[1] * height / im.shape[0])), height),
                             interpolation=cv2.INTER_AREA) for im in images]
         rows.append(np.concatenate(tiles, axis=1))
-    return (np.clip(np.concatenate(rows, axis=0), 0, 1) * 255).round().astype(np.uint8)
+    pictures = (np.clip(np.concatenate(rows, axis=0), 0, 1) * 255).round().astype(np.uint8)
+    # beside the pictures, not over them: a label would hide the colours being compared
+    return np.concatenate([_label_band([name for name, _ in result.sheet_rows], height), pictures], axis=1)
 
 
 def plot_auc(result: EvalResult, path: Path) -> None:
