@@ -205,13 +205,18 @@ def _child(argv: list[str], stderr_path: str, preload: list[str]) -> None:
     os._exit(code)
 
 
+# `vidcolor run` imports torch and the pipeline only when it runs (the CLI itself starts
+# without them); the forkserver imports them once so that every case starts warm
+RUN_MODULES = ("vidcolor.pipeline.job", "vidcolor.pipeline.batch", "vidcolor.pipeline.image", "vidcolor.media.image")
+
+
 class CliRunner:
     """Runs ``vidcolor ARGS`` per case in a process forked from a warm forkserver, with a time limit."""
 
     def __init__(self, preload: tuple[str, ...] = ("vidcolor.cli.app",)) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(list(preload))
-        self._preload = list(preload)
+        self._preload = [*preload, *(m for m in RUN_MODULES if m not in preload)]
+        self._ctx.set_forkserver_preload(self._preload)
 
     def start(self, args: list[str], *, log_path: Path) -> multiprocessing.process.BaseProcess:
         """Start a case without waiting (to signal it); the caller joins it."""

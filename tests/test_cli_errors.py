@@ -1,7 +1,11 @@
-"""Bad input through the real command: one line, non-zero exit, no traceback, nothing left behind."""
+"""Bad input through the real command: one line, non-zero exit, no traceback, nothing left behind.
+
+And a start-up that stays light: help, probe and weights list import no torch.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -143,3 +147,44 @@ def test_debug_traceback_only_with_env(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "vidcolor", "run", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "o.mp4")],
                           capture_output=True, text=True, env=env, check=False)
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+# ---- start-up ------------------------------------------------------------------------------
+
+# what makes a cold start take seconds; the commands that need them import them in their bodies
+HEAVY = "('torch','timm','kornia','cv2','skimage','matplotlib')"
+
+
+def test_cli_app_imports_nothing_heavy() -> None:
+    code = f"import sys, vidcolor.cli.app; print(sorted(m for m in {HEAVY} if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_help_through_the_console_script_entry_point() -> None:
+    (entry,) = importlib.metadata.entry_points(group="console_scripts", name="vidcolor")
+    code = f"import sys; from {entry.module} import {entry.attr} as main; sys.argv = ['vidcolor', '--help']; sys.exit(main())"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage: vidcolor" in proc.stdout and "probe" in proc.stdout
+    assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["run", "--help"], id="run-help"),
+    pytest.param(["weights", "list"], id="weights-list"),
+    pytest.param(["probe", "bw/moviepy_chaplin.mp4"], id="probe"),
+])
+def test_light_commands_import_nothing_heavy(args: list[str]) -> None:
+    from vidcolor.engines.hardware import gpu_possible
+
+    if args[0] == "probe":
+        if gpu_possible():
+            pytest.skip("where a GPU may be present, probe asks torch which engine `run` would use")
+        args = [args[0], str(media(args[1]))]
+    code = ("import sys; from vidcolor.cli.main import main; code = main(sys.argv[1:]); "
+            f"print(sorted(m for m in {HEAVY} if m in sys.modules), file=sys.stderr); sys.exit(code)")
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[-1] == "[]", proc.stderr

@@ -6,13 +6,10 @@ import json
 import platform
 from typing import Annotated
 
-import av
 import typer
 from rich.console import Console
 
 from vidcolor.cli.options import DeviceOpt, EngineOpt
-from vidcolor.engines.doctor import engine_doctor
-from vidcolor.models.loading import has_local_weights
 
 
 def doctor(
@@ -21,6 +18,11 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Report versions, GPUs, engines and local weights, and which engine and model `run` would use."""
+    import av
+
+    from vidcolor.engines.doctor import engine_doctor
+    from vidcolor.models.loading import has_local_weights
+
     report = engine_doctor(device=device, engine=engine)
     model = "eccv16" if has_local_weights("eccv16") else "lite"
     if as_json:

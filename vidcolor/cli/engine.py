@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from vidcolor.engines.onnx_export import MIN_OPSET, export_onnx, read_export_info
+from vidcolor.defaults import MIN_OPSET
 from vidcolor.engines.profiles import PROFILES_DIR, find_profile, list_profiles
-from vidcolor.models.loading import load_model
 
 app = typer.Typer(help="Export ONNX and build TensorRT plans ahead of time.", no_args_is_help=True)
 
@@ -25,6 +24,9 @@ def export(
     random_seed: Annotated[int | None, typer.Option("--random-seed", help="Seeded random weights (benchmarks, tests).")] = None,
 ) -> None:
     """Write a model's network body as ONNX (dynamic batch; softmax and decoding stay outside)."""
+    from vidcolor.engines.onnx_export import export_onnx, read_export_info
+    from vidcolor.models.loading import load_model
+
     loaded = load_model(model, weights_path=weights, random_seed=random_seed)
     path = export_onnx(loaded, out, fp16=fp16, opset=opset, input_size=input_size)
     info = read_export_info(path)

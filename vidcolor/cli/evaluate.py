@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from vidcolor.cli.options import DeviceOpt, WeightsOpt
-from vidcolor.evaluate import EvalConfig, markdown_table, write_report
-from vidcolor.evaluate import evaluate as run_evaluation
 
 
 def evaluate(
@@ -29,6 +27,9 @@ def evaluate(
     device: DeviceOpt = "auto",
 ) -> None:
     """Colourise each image from its L alone and compare with the original, beside the grayscale baseline."""
+    from vidcolor.evaluate import EvalConfig, markdown_table, write_report
+    from vidcolor.evaluate import evaluate as run_evaluation
+
     config = EvalConfig(
         images=images, model=model, weights=weights, temperatures=tuple(temperature) if temperature else None,
         upsample=tuple(upsample or ("bilinear",)), split=split, max_images=max_images, device=device,

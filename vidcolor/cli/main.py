@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     _received.clear()
     previous = _install_handlers()
     try:
-        # imported after the handlers: torch and friends take seconds, and a signal
-        # meanwhile must still end in one line and 130/143
+        # imported after the handlers, like everything after it: the commands that need
+        # torch and friends import them in their bodies (seconds), and a signal meanwhile
+        # must still end in one line and 130/143
         from vidcolor.cli.app import app
 
         returned = app(args=argv, prog_name="vidcolor", standalone_mode=False)

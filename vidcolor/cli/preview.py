@@ -9,9 +9,7 @@ from typing import Annotated
 import typer
 
 from vidcolor.cli.options import DeviceOpt, EngineOpt, ModelOpt, SeedOpt, TemperatureOpt, WeightsOpt
-from vidcolor.pipeline import ColorizeOptions
-from vidcolor.pipeline.preview import DEFAULT_PREVIEW_FRAMES
-from vidcolor.pipeline.preview import preview as render_preview
+from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES
 
 log = logging.getLogger("vidcolor")
 
@@ -29,6 +27,9 @@ def preview(
     random_weights: SeedOpt = None,
 ) -> None:
     """Render a contact sheet (grey | colour) in seconds, to judge settings before a long run."""
+    from vidcolor.pipeline import ColorizeOptions
+    from vidcolor.pipeline.preview import preview as render_preview
+
     options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
                               overwrite=overwrite, random_seed=random_weights)
     result = render_preview(input, output, options, frames=frames)

@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidcolor.engines.select import available_engines
-from vidcolor.media import probe as probe_media
+from vidcolor.engines.hardware import CPU_ENGINE, gpu_possible
 
 # Measured end-to-end on the 2-core CI machine with `lite` (benchmarks/RESULTS.md); a rough guide.
 _CPU_LITE_FPS_640x360 = 10.0
@@ -21,6 +20,8 @@ def probe(
     count: Annotated[bool, typer.Option("--count", help="Demux the whole file to count frames exactly.")] = False,
 ) -> None:
     """Show streams, frames, duration and an estimate of the colouring time."""
+    from vidcolor.media import probe as probe_media
+
     info = probe_media(input, count_frames=count)
     v = info.video
     console = Console()
@@ -36,8 +37,13 @@ def probe(
             details = s.language or ""
         table.add_row(str(s.index), s.type, s.codec or "", details)
     console.print(table)
-    engines = available_engines()
-    chosen = next(name for name, why in engines.items() if why.startswith("ready"))
+    if gpu_possible():
+        from vidcolor.engines.select import available_engines  # torch, seconds: only where it may see a GPU
+
+        engines = available_engines()
+        chosen = next(name for name, why in engines.items() if why.startswith("ready"))
+    else:  # no GPU runtime here, so torch sees none and `run` would use the CPU
+        engines, chosen = {}, CPU_ENGINE
     pixels = v.width * v.height / (640 * 360)
     if chosen.startswith("torch-cpu"):
         eta = v.frames * pixels / _CPU_LITE_FPS_640x360

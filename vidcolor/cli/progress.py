@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from vidcolor.pipeline.progress import Progress as RunProgress
+if TYPE_CHECKING:  # the pipeline package imports torch
+    from vidcolor.pipeline.progress import Progress as RunProgress
 
 
 @contextlib.contextmanager

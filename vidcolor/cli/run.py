@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,17 +21,15 @@ from vidcolor.cli.options import (
     WeightsOpt,
 )
 from vidcolor.cli.progress import progress_bar
+from vidcolor.defaults import CODECS, DEFAULT_CODEC, DEFAULT_MODE, DEFAULT_SEGMENT_SECONDS, DEFAULT_STRENGTH, TEMPORAL_MODES
 from vidcolor.errors import MediaError
 from vidcolor.errors import UsageError
-from vidcolor.media.encode import CODECS, DEFAULT_CODEC, EncodeOptions
-from vidcolor.media.image import is_image
-from vidcolor.pipeline import ColorizeOptions
-from vidcolor.pipeline.batch import BatchItem, plan_batch, run_batch
-from vidcolor.pipeline.job import colorize_auto
-from vidcolor.pipeline.segments import DEFAULT_SEGMENT_SECONDS, JobOptions
-from vidcolor.pipeline.colorize import ColorizeResult
-from vidcolor.pipeline.image import colorize_image
-from vidcolor.temporal import DEFAULT_MODE, DEFAULT_STRENGTH, TEMPORAL_MODES
+
+if TYPE_CHECKING:
+    from vidcolor.pipeline import ColorizeOptions
+    from vidcolor.pipeline.batch import BatchItem
+    from vidcolor.pipeline.colorize import ColorizeResult
+    from vidcolor.pipeline.segments import JobOptions
 
 log = logging.getLogger("vidcolor")
 
@@ -63,6 +61,14 @@ def run(
     workers: Annotated[int | None, typer.Option(min=1, help="Ray workers (default: one per GPU, else one per 2 CPU cores).")] = None,
 ) -> None:
     """Colourise a black-and-white video (or image, or folder of videos) into a new file."""
+    # torch, OpenCV and the pipeline load here, not at start-up, so `--help` and `probe` stay fast
+    from vidcolor.media.encode import EncodeOptions
+    from vidcolor.media.image import is_image
+    from vidcolor.pipeline import ColorizeOptions
+    from vidcolor.pipeline.image import colorize_image
+    from vidcolor.pipeline.job import colorize_auto
+    from vidcolor.pipeline.segments import JobOptions
+
     if on_error not in ("stop", "skip"):
         raise UsageError(f"--on-error must be stop or skip, not {on_error!r}")
     options = ColorizeOptions(
@@ -105,6 +111,9 @@ _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 def _run_folder(folder: Path, out_folder: Path, options: ColorizeOptions, job: JobOptions, *, split: bool | None,
                 recursive: bool, quiet: bool) -> None:
     """Every video in ``folder`` into ``out_folder``; a summary table; exit 1 when any failed."""
+    from vidcolor.pipeline.batch import plan_batch, run_batch
+    from vidcolor.pipeline.job import colorize_auto
+
     if out_folder.suffix and not out_folder.exists():
         raise UsageError(f"with a folder input, -o names a folder, not {out_folder.name!r}")
     items = plan_batch(folder, out_folder, codec=options.encode.codec, recursive=recursive, overwrite=options.overwrite)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vidcolor.errors import UsageError
-from vidcolor.train import TrainConfig, TrainProgress, export_decoder
-from vidcolor.train import train as run_training
+
+if TYPE_CHECKING:
+    from vidcolor.train import TrainProgress
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ def train(
     ] = 0.0,
 ) -> None:
     """Train the decoder of the lite model; the encoder stays frozen."""
+    from vidcolor.train import TrainConfig, export_decoder
+    from vidcolor.train import train as run_training
+
     try:
         config = TrainConfig(
             data=data, work_dir=work_dir, steps=steps, batch_size=batch_size, crop_size=crop_size,

@@ -7,42 +7,12 @@ as gamma-encoded sRGB grey, the usual convention of colourisation models.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 import kornia.color
 import torch
 
-# Kr, Kb of the Y'CbCr matrices we write.
-_MATRIX_COEFFS: dict[str, tuple[float, float]] = {
-    "bt601": (0.299, 0.114),
-    "bt709": (0.2126, 0.0722),
-    "bt2020": (0.2627, 0.0593),
-}
-
-
-@dataclass(frozen=True)
-class ChromaSpec:
-    """How luma and chroma samples are coded in one stream.
-
-    Attributes:
-        matrix: ``bt601``, ``bt709`` or ``bt2020``.
-        full_range: True for JPEG/full range, False for limited (16-235) range.
-        bits: bit depth of the samples (8 or 10 ...).
-    """
-
-    matrix: str = "bt709"
-    full_range: bool = False
-    bits: int = 8
-
-    def __post_init__(self) -> None:
-        if self.matrix not in _MATRIX_COEFFS:
-            raise ValueError(f"unknown matrix {self.matrix!r}; expected one of {sorted(_MATRIX_COEFFS)}")
-        if not 8 <= self.bits <= 16:
-            raise ValueError(f"bit depth must be 8..16, got {self.bits}")
-
-    @property
-    def max_code(self) -> int:
-        return (1 << self.bits) - 1
+# ChromaSpec lives in a torch-free module: probing a file needs it, colouring it needs torch
+from vidcolor.color.spec import MATRIX_COEFFS, ChromaSpec
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
@@ -85,7 +55,7 @@ def l_from_luma(luma: torch.Tensor, spec: ChromaSpec) -> torch.Tensor:
 def chroma_from_lab(lab: torch.Tensor, spec: ChromaSpec) -> torch.Tensor:
     """Cb and Cr codes of (B, 3, H, W) Lab pixels: an integer (B, 2, H, W) tensor."""
     rgb = lab_to_rgb(lab)
-    kr, kb = _MATRIX_COEFFS[spec.matrix]
+    kr, kb = MATRIX_COEFFS[spec.matrix]
     r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
     y = kr * r + (1 - kr - kb) * g + kb * b
     cb = (b - y) / (2 * (1 - kb))

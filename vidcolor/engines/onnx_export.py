@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from vidcolor.defaults import MIN_OPSET  # kept there so the CLI's help needs no torch
 from vidcolor.engines._files import atomic_write
 from vidcolor.errors import EngineError
 from vidcolor.models.loading import LoadedModel
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 
 INPUT_NAME = "l"
 OUTPUT_NAME = "logits"
-MIN_OPSET = 17
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import logging
 import torch
 
 from vidcolor.engines.base import Engine
+from vidcolor.engines.hardware import CPU_ENGINE
 from vidcolor.engines.torch_engine import TorchEngine
 from vidcolor.errors import EngineError, UsageError
 from vidcolor.models.loading import LoadedModel
@@ -25,7 +26,7 @@ def available_engines() -> dict[str, str]:
     return {
         "tensorrt": f"ready on {gpu}" if (trt and cuda) else ("no CUDA GPU" if trt else "tensorrt is not installed"),
         "torch-cuda-fp16": f"ready on {gpu}" if cuda else "no CUDA GPU visible to torch",
-        "torch-cpu-fp32": f"ready, {torch.get_num_threads()} threads",
+        CPU_ENGINE: f"ready, {torch.get_num_threads()} threads",
     }
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+# codec name -> (FFmpeg encoder, containers); kept in vidcolor.defaults so the CLI's help needs no PyAV
+from vidcolor.defaults import CODECS, DEFAULT_CODEC
 from vidcolor.errors import MediaError, UsageError
 from vidcolor.media.decode import plane_view
 from vidcolor.media.errors import describe
@@ -17,14 +19,6 @@ from vidcolor.media.probe import PLANAR_FORMATS, VideoInfo
 from vidcolor.media.remux import Remuxer
 
 log = logging.getLogger(__name__)
-
-# user-facing codec name -> (FFmpeg encoder, containers it is offered in)
-CODECS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "x264": ("libx264", (".mp4", ".mkv", ".mov", ".m4v")),
-    "ffv1": ("ffv1", (".mkv",)),
-    "prores": ("prores_ks", (".mov", ".mkv")),
-}
-DEFAULT_CODEC = "x264"
 
 
 @dataclass(frozen=True)

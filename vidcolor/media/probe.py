@@ -8,7 +8,7 @@ from pathlib import Path
 
 import av
 
-from vidcolor.color.lab import ChromaSpec
+from vidcolor.color.spec import ChromaSpec
 from vidcolor.errors import MediaError
 from vidcolor.media.errors import reading
 

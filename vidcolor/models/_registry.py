@@ -1,26 +1,44 @@
-"""Model registry: names to builders and their weights, after timm and torchvision."""
+"""Model registry: names to builders and their weights, after timm and torchvision.
+
+Torch-free: listing models and their weights (``vidcolor weights list``) must not
+import the networks; a builder named as ``"module:function"`` is imported when it is
+first used.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from vidcolor.models._api import Weights
 
-Builder = Callable[..., nn.Module]
+if TYPE_CHECKING:
+    from torch import nn
+
+Builder = Callable[..., "nn.Module"]
 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A registered architecture: how to build it and which weights it has (default first)."""
+    """A registered architecture: how to build it and which weights it has (default first).
+
+    ``target`` is the builder itself, or ``"module:function"`` naming it (imported on first use).
+    """
 
     name: str
-    builder: Builder
+    target: Builder | str
     weights: tuple[Weights, ...]
     description: str
+
+    @property
+    def builder(self) -> Builder:
+        if not isinstance(self.target, str):
+            return self.target
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)
 
     @property
     def default_weights(self) -> Weights | None:
@@ -34,12 +52,21 @@ def register_model(name: str, *, weights: tuple[Weights, ...], description: str)
     """Decorator adding a builder to the registry; a duplicate name is a bug and raises."""
 
     def wrap(builder: Builder) -> Builder:
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is registered twice")
-        _MODELS[name] = ModelEntry(name, builder, weights, description)
+        _add(ModelEntry(name, builder, weights, description))
         return builder
 
     return wrap
+
+
+def declare_model(name: str, target: str, *, weights: tuple[Weights, ...], description: str) -> None:
+    """Register a builder by its ``"module:function"`` name, imported only when a model is built."""
+    _add(ModelEntry(name, target, weights, description))
+
+
+def _add(entry: ModelEntry) -> None:
+    if entry.name in _MODELS:
+        raise ValueError(f"model {entry.name!r} is registered twice")
+    _MODELS[entry.name] = entry
 
 
 def list_models(pattern: str = "*") -> list[str]:

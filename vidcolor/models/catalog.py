@@ -1,0 +1,50 @@
+"""The models that ship with vidcolor: their weights records, registered without importing the networks.
+
+``vidcolor weights list`` reads them without importing torch; each builder is
+imported from its module (``eccv16.py``, ``lite.py``) when a model is first built.
+"""
+
+from __future__ import annotations
+
+from vidcolor.models._api import Weights
+from vidcolor.models._registry import declare_model
+
+ECCV16_RELEASE_V2 = Weights(
+    name="eccv16.release_v2",
+    filename="colorization_release_v2-9b330a0b.pth",
+    sha256="9b330a0bae53f4ded77b1e23defbf78beaa09c10ebc4c4999e8e4f4a160b93f9",
+    size=128_976_165,
+    license="BSD-2-Clause",
+    input_size=256,
+    url="https://colorizers.s3.us-east-2.amazonaws.com/colorization_release_v2-9b330a0b.pth",
+    meta={"num_params": 32_235_385, "origin": "richzhang/colorization", "gflops_256": 83.6},
+)
+
+LITE_V1 = Weights(
+    name="lite.v1",
+    filename="lite_decoder_v1.pt",
+    sha256="b45b29b6519101d70d79e5a6f2f2d204f0d3513aa27725ebb8b74012599df2e3",
+    size=2016624,
+    license="Apache-2.0 (encoder); decoder trained by vidcolor",
+    input_size=224,
+    packaged="lite_decoder_v1.pt",
+    meta={
+        "card": "cards/lite.md",
+        "num_params_decoder": 1000697,
+        # annealed-mean temperature tuned on the even half of the validation set (see the card)
+        "temperature": 0.9,
+        "prior_correction": 0.75,
+        # benchmarks/quality.py on ../shared/datasets/val (660 images), T=0.9, bilinear ab upsampling
+        "metrics": {
+            "val_psnr": 24.58, "val_ssim": 0.9486, "val_ciede2000": 9.68, "val_colourfulness": 25.34,
+            "val_auc_raw": 90.96, "val_auc_rebalanced": 66.23,
+            "val_grayscale_psnr": 24.39, "val_grayscale_auc_raw": 90.70, "val_grayscale_auc_rebalanced": 60.16,
+            "val_truth_colourfulness": 36.16,
+        },
+    },
+)
+
+declare_model("eccv16", "vidcolor.models.eccv16:eccv16", weights=(ECCV16_RELEASE_V2,),
+              description="ECCV16 network, 32.2M parameters, 256x256")
+declare_model("lite", "vidcolor.models.lite:lite", weights=(LITE_V1,),
+              description="EfficientNet-Lite0 encoder + trained decoder, CPU-friendly, ships with vidcolor")
