@@ -128,7 +128,9 @@ def test_lossless_split_job_equals_the_plain_run(tmp_path) -> None:
     result = colorize_job(src, tmp_path / "split.mkv", options, JobOptions(segment_seconds=1.0))
     assert result.frames == 75
     assert not default_work_dir(tmp_path / "split.mkv").exists()  # removed after the join
-    assert_same_film(tmp_path / "plain.mkv", tmp_path / "split.mkv", lossless=True)
+    # Segments regroup frames into other batches, and oneDNN's CPU convolutions round differently with
+    # batch size and thread count (seen with one thread): one chroma code is float rounding, not a seam.
+    assert_same_film(tmp_path / "plain.mkv", tmp_path / "split.mkv", lossless=True, chroma_tolerance=1)
 
 
 def test_smoother_is_warmed_up_across_joins(tmp_path, monkeypatch) -> None:
