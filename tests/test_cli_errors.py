@@ -113,6 +113,39 @@ def test_usage_errors(make_args, expected: str, tmp_path: Path) -> None:  # noqa
     assert expected in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(["run", "--bogus"], "No such option: --bogus (see 'vidcolor run --help')", id="unknown-option"),
+        pytest.param(["run"], "Missing argument", id="missing-argument"),
+        pytest.param(["nonsense"], "No such command", id="unknown-command"),
+    ],
+)
+def test_command_line_mistakes_are_one_line_usage_errors(args: list[str], expected: str, tmp_path: Path) -> None:
+    """typer >= 0.26 raises its own (vendored click) exceptions: they must still be usage errors, exit 2."""
+    proc = vidcolor_cli(*args)
+    assert proc.returncode == 2
+    assert_clean_failure(proc, tmp_path)
+    assert expected in proc.stderr and "internal error" not in proc.stderr
+
+
+def test_no_command_prints_the_help() -> None:
+    proc = vidcolor_cli()
+    assert proc.returncode == 2 and "Usage" in proc.stdout and "run" in proc.stdout
+    assert "error" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--temporal", "median"), ("--on-error", "ignore"), ("--temporal-strength", "1.5")],
+)
+def test_bad_option_values_fail_before_the_model_loads(flag: str, value: str, tmp_path: Path) -> None:
+    proc = vidcolor_cli("run", str(media("bw/moviepy_chaplin.mp4")), "-o", str(tmp_path / "o.mp4"), flag, value)
+    assert proc.returncode == 2
+    assert_clean_failure(proc, tmp_path)
+    assert flag in proc.stderr and "loaded" not in proc.stderr
+
+
 def test_output_equal_to_input_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "film.mp4"
     src.write_bytes(media("edge/fatesuite_dvd_single_frame.mp4").read_bytes())

@@ -9,7 +9,7 @@ import sys
 import threading
 from types import FrameType
 
-import click
+import typer
 
 from vidcolor.errors import VidcolorError
 
@@ -54,6 +54,15 @@ def _error(message: str) -> None:
     sys.stderr.write(f"vidcolor: error: {message}\n")
 
 
+def _show_usage_error(ex: typer.TyperException) -> None:
+    """A usage error as one line with where to look."""
+    message = ex.format_message()
+    if not message:  # `vidcolor` alone: typer has printed the help already
+        return
+    ctx = getattr(ex, "ctx", None)
+    _error(message if ctx is None else f"{message} (see '{ctx.command_path} --help')")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
     debug = os.environ.get("VIDCOLOR_DEBUG") == "1"
@@ -68,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
 
         returned = app(args=argv, prog_name="vidcolor", standalone_mode=False)
         code = returned if isinstance(returned, int) else 0
-    except click.exceptions.Exit as ex:
+    except typer.Exit as ex:
         code = ex.exit_code
-    except click.ClickException as ex:
-        ex.show()
+    except typer.TyperException as ex:  # typer (>= 0.26 vendors click) raises its usage errors as these
+        _show_usage_error(ex)
         code = ex.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         _received.append(signal.SIGTERM if isinstance(sys.exc_info()[1], Terminated) else signal.SIGINT)
         code = EXIT_INTERRUPTED
     except VidcolorError as ex:

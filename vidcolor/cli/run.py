@@ -69,8 +69,6 @@ def run(
     from vidcolor.pipeline.job import colorize_auto
     from vidcolor.pipeline.segments import JobOptions
 
-    if on_error not in ("stop", "skip"):
-        raise UsageError(f"--on-error must be stop or skip, not {on_error!r}")
     options = ColorizeOptions(
         model=model,
         weights=weights,

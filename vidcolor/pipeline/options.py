@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vidcolor.defaults import DEFAULT_MODE, DEFAULT_STRENGTH, TEMPORAL_MODES
+from vidcolor.errors import UsageError
 from vidcolor.media.encode import EncodeOptions
-from vidcolor.temporal import DEFAULT_MODE, DEFAULT_STRENGTH
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -45,3 +46,14 @@ class ColorizeOptions:
     on_error: str = "stop"
     hwaccel: str | None = None
     random_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        # checked here, before a model loads, so a typo costs a second and not a model load
+        if self.temporal not in TEMPORAL_MODES:
+            raise UsageError(f"--temporal must be {', '.join(TEMPORAL_MODES)}, not {self.temporal!r}")
+        if not 0 <= self.temporal_strength < 1:
+            raise UsageError(f"--temporal-strength must be in [0, 1), not {self.temporal_strength}")
+        if self.on_error not in ("stop", "skip"):
+            raise UsageError(f"--on-error must be stop or skip, not {self.on_error!r}")
+        if self.batch_size < 1:
+            raise UsageError(f"--batch-size must be at least 1, not {self.batch_size}")
