@@ -7,7 +7,8 @@ bilinear and with guided (edge-aware) ab upsampling, beside the grayscale baseli
 With --checkpoint: tune first. For each prior correction alpha, export the
 training checkpoint's decoder and score it at each --tune temperature on the
 even-numbered half of the images; print the tables and the best (alpha, T) by
-EvalResult.best_temperature's criteria, then score that decoder on all images.
+EvalResult.best_temperature's criteria, then score that decoder on all images and
+on the odd-numbered half alone, which the tuning never saw.
 
 Writes a report folder per pass (JSON, Markdown, contact sheet, AuC curves).
 
@@ -80,6 +81,8 @@ def main() -> None:
         tuned = float(get_weights(args.model).meta.get("temperature", DEFAULT_TEMPERATURE))
     temps = tuple(sorted({DEFAULT_TEMPERATURE, tuned}))
     run("all", weights, temperatures=temps, upsample=("bilinear", "guided"), max_images=args.max_images)
+    if args.checkpoint is not None:
+        run("odd", weights, temperatures=temps, split="odd", max_images=args.max_images)
 
 
 if __name__ == "__main__":

@@ -39,13 +39,15 @@ def test_encoder_mapping_classifies_cats_and_dogs() -> None:
     assert all(c in CAT_OR_DOG for c in top1), dict(zip([p.name for p in paths], top1))
 
 
-def test_shipped_weights_load_and_match_their_record() -> None:
-    weights = get_weights("lite")
+@pytest.mark.parametrize("name", ["lite", "lite.v1"])
+def test_shipped_weights_load_and_match_their_record(name: str) -> None:
+    weights = get_weights(name)
     path = weights.packaged_path()
-    assert path is not None and path.is_file(), "lite_decoder_v1.pt must ship inside the package"
+    assert path is not None and path.is_file(), f"{weights.filename} must ship inside the package"
     assert weights.sha256 == sha256_of(path)
     assert weights.size == path.stat().st_size <= 10 * 2**20
-    model = load_model("lite")
+    model = load_model(name)
+    assert model.weights.name == weights.name
     assert not model.random_weights
     with torch.inference_mode():
         logits = model.network(torch.zeros(2, 1, 64, 64))
@@ -55,7 +57,7 @@ def test_shipped_weights_load_and_match_their_record() -> None:
 def test_corrupt_weights_fail_the_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from vidcolor.models import Weights
 
-    bad = tmp_path / "lite_decoder_v1.pt"
+    bad = tmp_path / get_weights("lite").filename
     shutil.copy(get_weights("lite").packaged_path(), bad)
     data = bytearray(bad.read_bytes())
     data[-1] ^= 0xFF
