@@ -50,7 +50,7 @@ class ColorizeOptions:
     def __post_init__(self) -> None:
         # checked here, before a model loads, so a typo costs a second and not a model load
         if self.temporal not in TEMPORAL_MODES:
-            raise UsageError(f"--temporal must be {', '.join(TEMPORAL_MODES)}, not {self.temporal!r}")
+            raise UsageError(f"--temporal must be {', '.join(TEMPORAL_MODES[:-1])} or {TEMPORAL_MODES[-1]}, not {self.temporal!r}")
         if not 0 <= self.temporal_strength < 1:
             raise UsageError(f"--temporal-strength must be in [0, 1), not {self.temporal_strength}")
         if self.on_error not in ("stop", "skip"):
