@@ -19,6 +19,11 @@ CODECS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 DEFAULT_CODEC = "x264"
 
+# ---- decoding (vidcolor.media.decode) -----------------------------------------------------
+
+# what to do at an undecodable packet: stop with an error, or conceal the picture and go on
+ON_ERROR_CHOICES: tuple[str, ...] = ("stop", "skip")
+
 # ---- temporal smoothing (vidcolor.temporal.smoothers) --------------------------------------
 
 TEMPORAL_MODES: tuple[str, ...] = ("off", "ema", "flow")

@@ -12,13 +12,13 @@ from pathlib import Path
 import av
 import numpy as np
 
+from vidcolor.defaults import ON_ERROR_CHOICES
 from vidcolor.errors import MediaError
 from vidcolor.media.errors import describe, reading
 from vidcolor.media.probe import PLANAR_FORMATS, VideoInfo
 
 log = logging.getLogger(__name__)
 
-ON_ERROR_CHOICES = ("stop", "skip")
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vidcolor.defaults import DEFAULT_MODE, DEFAULT_STRENGTH, TEMPORAL_MODES
+from vidcolor.defaults import DEFAULT_MODE, DEFAULT_STRENGTH, ON_ERROR_CHOICES, TEMPORAL_MODES
 from vidcolor.errors import UsageError
 from vidcolor.media.encode import EncodeOptions
 
@@ -53,7 +53,7 @@ class ColorizeOptions:
             raise UsageError(f"--temporal must be {', '.join(TEMPORAL_MODES[:-1])} or {TEMPORAL_MODES[-1]}, not {self.temporal!r}")
         if not 0 <= self.temporal_strength < 1:
             raise UsageError(f"--temporal-strength must be in [0, 1), not {self.temporal_strength}")
-        if self.on_error not in ("stop", "skip"):
-            raise UsageError(f"--on-error must be stop or skip, not {self.on_error!r}")
+        if self.on_error not in ON_ERROR_CHOICES:
+            raise UsageError(f"--on-error must be {' or '.join(ON_ERROR_CHOICES)}, not {self.on_error!r}")
         if self.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, not {self.batch_size}")
