@@ -20,54 +20,50 @@ ECCV16_RELEASE_V2 = Weights(
     meta={"num_params": 32_235_385, "origin": "richzhang/colorization", "gflops_256": 83.6},
 )
 
-LITE_V2 = Weights(
-    name="lite.v2",
-    filename="lite_decoder_v2.pt",
-    sha256="1170c53f2149263c10895ad2d545eab0e1ad168b19bf9b5a661e4ab8e5563508",
-    size=2016624,
-    license="Apache-2.0 (encoder); decoder trained by vidcolor",
-    input_size=224,
-    packaged="lite_decoder_v2.pt",
-    meta={
-        "card": "cards/lite.md",
-        "num_params_decoder": 1000697,
-        # prior correction and annealed-mean temperature tuned on the even half of the validation set (see the card)
-        "temperature": 0.6,
-        "prior_correction": 0.25,
-        # benchmarks/quality.py on ../shared/datasets/val (660 images), T=0.6, bilinear ab upsampling
-        "metrics": {
-            "val_psnr": 22.91, "val_ssim": 0.9307, "val_ciede2000": 10.77, "val_colourfulness": 40.40,
-            "val_auc_raw": 89.27, "val_auc_rebalanced": 72.26,
-            "val_grayscale_psnr": 24.39, "val_grayscale_auc_raw": 90.70, "val_grayscale_auc_rebalanced": 60.16,
-            "val_truth_colourfulness": 36.16,
+# What every lite version is scored against: ../shared/datasets/val (660 images), grayscale = ab 0.
+_VAL_BASELINE = {
+    "val_grayscale_psnr": 24.39, "val_grayscale_auc_raw": 90.70, "val_grayscale_auc_rebalanced": 60.16,
+    "val_truth_colourfulness": 36.16,
+}
+
+
+def _lite_decoder(version: int, sha256: str, size: int, *, temperature: float, prior_correction: float,
+                  metrics: dict[str, float]) -> Weights:
+    """A packaged lite decoder; prior correction and T were tuned on the even half of val (see the card),
+    ``metrics`` are benchmarks/quality.py's on all of val at that T, bilinear ab upsampling."""
+    filename = f"lite_decoder_v{version}.pt"
+    return Weights(
+        name=f"lite.v{version}",
+        filename=filename,
+        sha256=sha256,
+        size=size,
+        license="Apache-2.0 (encoder); decoder trained by vidcolor",
+        input_size=224,
+        packaged=filename,
+        meta={
+            "card": "cards/lite.md",
+            "num_params_decoder": 1000697,
+            "temperature": temperature,
+            "prior_correction": prior_correction,
+            "metrics": {**metrics, **_VAL_BASELINE},
         },
-    },
+    )
+
+
+LITE_V2 = _lite_decoder(
+    2, "1170c53f2149263c10895ad2d545eab0e1ad168b19bf9b5a661e4ab8e5563508", 2016624,
+    temperature=0.6, prior_correction=0.25,
+    metrics={"val_psnr": 22.91, "val_ssim": 0.9307, "val_ciede2000": 10.77, "val_colourfulness": 40.40,
+             "val_auc_raw": 89.27, "val_auc_rebalanced": 72.26},
 )
 
 # The stage-2 decoder: less colour and closer to grayscale's PSNR; on old film it keeps dark
 # suits and lawns muted where lite.v2 paints them red (see the card). `--model lite.v1`.
-LITE_V1 = Weights(
-    name="lite.v1",
-    filename="lite_decoder_v1.pt",
-    sha256="b45b29b6519101d70d79e5a6f2f2d204f0d3513aa27725ebb8b74012599df2e3",
-    size=2016624,
-    license="Apache-2.0 (encoder); decoder trained by vidcolor",
-    input_size=224,
-    packaged="lite_decoder_v1.pt",
-    meta={
-        "card": "cards/lite.md",
-        "num_params_decoder": 1000697,
-        # annealed-mean temperature tuned on the even half of the validation set (see the card)
-        "temperature": 0.9,
-        "prior_correction": 0.75,
-        # benchmarks/quality.py on ../shared/datasets/val (660 images), T=0.9, bilinear ab upsampling
-        "metrics": {
-            "val_psnr": 24.58, "val_ssim": 0.9486, "val_ciede2000": 9.68, "val_colourfulness": 25.34,
-            "val_auc_raw": 90.96, "val_auc_rebalanced": 66.23,
-            "val_grayscale_psnr": 24.39, "val_grayscale_auc_raw": 90.70, "val_grayscale_auc_rebalanced": 60.16,
-            "val_truth_colourfulness": 36.16,
-        },
-    },
+LITE_V1 = _lite_decoder(
+    1, "b45b29b6519101d70d79e5a6f2f2d204f0d3513aa27725ebb8b74012599df2e3", 2016624,
+    temperature=0.9, prior_correction=0.75,
+    metrics={"val_psnr": 24.58, "val_ssim": 0.9486, "val_ciede2000": 9.68, "val_colourfulness": 25.34,
+             "val_auc_raw": 90.96, "val_auc_rebalanced": 66.23},
 )
 
 declare_model("eccv16", "vidcolor.models.eccv16:eccv16", weights=(ECCV16_RELEASE_V2,),
