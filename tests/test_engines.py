@@ -31,7 +31,8 @@ from vidcolor.engines.torch_engine import TorchEngine
 from vidcolor.errors import EngineError, UsageError
 from vidcolor.media import FrameReader, probe
 from vidcolor.models import get_weights, load_model
-from vidcolor.pipeline.predict import predict_ab
+from vidcolor.pipeline.options import ColorizeOptions
+from vidcolor.pipeline.predict import predict_ab, render_plan
 
 from tests.conftest import media
 
@@ -299,14 +300,15 @@ def test_cuda_engine_matches_float32_on_shared_clips(clip, name, seed):
     """Issue 5's parity bound on real footage at the models' own input sizes, random ECCV16 and shipped lite."""
     l_full = _clip_l(clip)
     model = load_model(name, random_seed=seed)
-    temperature = model.weights.meta.get("temperature", 0.38)
     size = model.weights.input_size
     cpu = TorchEngine(copy.deepcopy(model.network), device=torch.device("cpu"), input_size=size, max_batch=8)
+    # the shape and decoding the product uses for this clip: aspect-true where the model is
+    plan = render_plan(model, cpu, ColorizeOptions(), *l_full.shape[-2:])
     with torch.inference_mode():
-        ref_ab = predict_ab(cpu, l_full, temperature=temperature)
+        ref_ab = predict_ab(cpu, l_full, plan)
     cuda = TorchEngine(model.network, device=torch.device("cuda"), input_size=size, max_batch=8)
     with torch.inference_mode():
-        ab = predict_ab(cuda, l_full.cuda(), temperature=temperature).cpu()
+        ab = predict_ab(cuda, l_full.cuda(), plan).cpu()
     err = (ab - ref_ab).abs().flatten()
     assert err.mean() <= 1.0 and torch.quantile(err, 0.99) <= 5.0
 

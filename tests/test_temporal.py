@@ -134,11 +134,13 @@ def test_outputs_stay_distributions_and_inputs_untouched() -> None:
 def test_off_is_per_frame_exactly() -> None:
     from vidcolor.engines import open_engine
     from vidcolor.models import load_model
-    from vidcolor.pipeline.predict import predict_ab
+    from vidcolor.pipeline.predict import RenderPlan, predict_ab
+    from vidcolor.color.decoding import Decoding
 
     engine = open_engine(load_model("tiny", random_seed=0), device="cpu")
     l_full = torch.rand(3, 1, 48, 80) * 100
-    assert torch.equal(predict_ab(engine, l_full, smoother=make_smoother("off", 0.8)), predict_ab(engine, l_full))
+    plan = RenderPlan((64, 64), Decoding())
+    assert torch.equal(predict_ab(engine, l_full, plan, smoother=make_smoother("off", 0.8)), predict_ab(engine, l_full, plan))
     probs = _scene_probs(5, 3)
     assert NoSmoothing()(probs, _scene_l(5, 3)) is probs
 

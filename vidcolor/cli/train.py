@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from vidcolor.errors import UsageError
 
 if TYPE_CHECKING:
     from vidcolor.train import TrainProgress
+    from vidcolor.train.online import OnlineProgress
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,11 @@ def _report(p: TrainProgress) -> None:
             typer.echo(f"features {p.done}/{p.total} crops, {p.images_per_s:.0f} crops/s", err=True)
     else:
         typer.echo(f"step {p.done}/{p.total} loss {p.loss:.4f} {p.images_per_s:.1f} images/s lr {p.lr:.2e}", err=True)
+
+
+def _report_online(p: OnlineProgress) -> None:
+    val = "" if math.isnan(p.val_loss) else f" val {p.val_loss:.4f}"
+    typer.echo(f"step {p.step}/{p.total} loss {p.loss:.4f}{val} {p.images_per_s:.0f} images/s lr {p.lr:.2e}", err=True)
 
 
 def train(
@@ -38,11 +45,22 @@ def train(
     time_limit: Annotated[float, typer.Option("--time-limit", help="Stop after this many seconds (0: none).")] = 0.0,
     max_images: Annotated[int, typer.Option("--max-images", help="Use at most this many images (0: all).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
+    film: Annotated[
+        bool, typer.Option("--film", help="Train on simulated film, encoder run every step (for a GPU); DATA may be a pack (.npz).")
+    ] = False,
+    val: Annotated[Path | None, typer.Option("--val", help="--film: images or pack scored every 500 steps.")] = None,
+    encoder_blocks: Annotated[int, typer.Option("--encoder-blocks", min=0, max=7, help="--film: train the encoder's last N blocks too.")] = 0,
+    init: Annotated[Path | None, typer.Option("--init", help="--film: start from this lite weights file.")] = None,
     prior_correction: Annotated[
         float, typer.Option("--prior-correction", min=0.0, max=1.0, help="Exported decoder undoes this much of the rebalancing.")
     ] = 0.0,
 ) -> None:
-    """Train the decoder of the lite model; the encoder stays frozen."""
+    """Train the decoder of the lite model (with --film: on simulated film, maybe the encoder's last blocks too)."""
+    if film:
+        _train_film(data, work_dir, export, steps=steps, batch_size=batch_size, lr=lr, rebalance_lambda=rebalance_lambda,
+                    seed=seed, time_limit=time_limit, max_images=max_images, device=device, val=val,
+                    encoder_blocks=encoder_blocks, init=init, prior_correction=prior_correction)
+        return
     from vidcolor.train import TrainConfig, export_decoder
     from vidcolor.train import train as run_training
 
@@ -59,3 +77,22 @@ def train(
     if export is not None:
         sha, size = export_decoder(result.checkpoint, export, prior_correction=prior_correction)
         typer.echo(f"decoder written to {export}: {size} bytes, sha256 {sha}")
+
+
+def _train_film(data: Path, work_dir: Path, export: Path | None, *, steps: int, batch_size: int, lr: float,
+                rebalance_lambda: float, seed: int, time_limit: float, max_images: int, device: str, val: Path | None,
+                encoder_blocks: int, init: Path | None, prior_correction: float) -> None:
+    from vidcolor.train.online import OnlineConfig, Trainer, export_online
+
+    if steps == 0 and time_limit <= 0:
+        raise UsageError("--steps 0 plans the run from --time-limit; give one")
+    config = OnlineConfig(
+        data=data, work_dir=work_dir, val=val, steps=steps, time_limit_s=time_limit, batch_size=batch_size, lr=lr,
+        rebalance_lambda=rebalance_lambda, seed=seed, max_images=max_images, device=device,
+        train_encoder_blocks=encoder_blocks, init=init,
+    )
+    checkpoint = Trainer(config).run(progress=_report_online)
+    typer.echo(f"checkpoint {checkpoint}")
+    if export is not None:
+        sha, size = export_online(checkpoint, export, prior_correction=prior_correction)
+        typer.echo(f"weights written to {export}: {size} bytes, sha256 {sha}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import torch
 
 from vidcolor.color.bins import ab_bins
@@ -28,3 +31,44 @@ def annealed_mean(probs: torch.Tensor, temperature: float = DEFAULT_TEMPERATURE)
 def probabilities(logits: torch.Tensor) -> torch.Tensor:
     """Softmax over the bin axis in float32 (FP16 loses the tails over 313 classes)."""
     return torch.softmax(logits.float(), dim=1)
+
+
+def certainty(probs: torch.Tensor) -> torch.Tensor:
+    """1 - H(p) / log(Q) per pixel of (B, Q, H, W) probabilities: 0 for a flat distribution, 1 for one bin."""
+    p = probs.float().clamp_min(1e-12)
+    entropy = -(p * p.log()).sum(dim=1, keepdim=True)
+    return 1 - entropy / math.log(probs.shape[1])
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How a pixel's bin distribution becomes its ab: the annealed mean, scaled toward neutral
+    where the distribution is flat.
+
+    Averaging a distribution whose mass sits on several distant hues gives a colour none of
+    them is (green and red modes average to a brown, several modes to a rainbow across a
+    flat surface), and a wrong vivid hue is what a viewer does not forgive. The confidence
+    gate multiplies ab by clamp((certainty - gate_floor) / gate_span, 0, 1); ``gate_span``
+    0 turns it off.
+    """
+
+    temperature: float = DEFAULT_TEMPERATURE
+    gate_floor: float = 0.0
+    gate_span: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
+        if self.gate_span < 0 or not 0 <= self.gate_floor < 1:
+            raise ValueError(f"confidence gate needs 0 <= floor < 1 and span >= 0, got {self.gate_floor}, {self.gate_span}")
+
+    def gate(self, probs: torch.Tensor) -> torch.Tensor | None:
+        """(B, 1, H, W) factor on ab, or None when the gate is off."""
+        if self.gate_span <= 0:
+            return None
+        return ((certainty(probs) - self.gate_floor) / self.gate_span).clamp(0, 1)
+
+    def __call__(self, probs: torch.Tensor) -> torch.Tensor:
+        ab = annealed_mean(probs, self.temperature)
+        scale = self.gate(probs)
+        return ab if scale is None else ab * scale

@@ -333,6 +333,9 @@ _TORCH_DTYPES = {"FLOAT": torch.float32, "HALF": torch.float16, "BF16": torch.bf
 class TensorRTEngine:
     """Runs a plan on torch CUDA tensors on torch's current stream, so it orders with the code around it."""
 
+    # the plan's profile fixes one square input side; the pipeline squashes pictures to it
+    square_only = True
+
     def __init__(self, plan: bytes, *, device: torch.device, profile: EngineProfile, label: str) -> None:
         """Deserialise ``plan``, which the caller must have verified with :func:`read_verified_plan` or just built."""
         trt = _trt()

@@ -53,7 +53,7 @@ class TorchEngine:
         cuda_graphs: bool = True,
     ) -> None:
         self.device = device
-        self.input_size = input_size
+        self.input_size = input_size  # the square side the model was trained at; any shape runs
         self.max_batch = max_batch
         self.half = device.type == "cuda"
         self.name = "torch-cuda-fp16" if self.half else f"torch-{device.type}-fp32"
@@ -63,15 +63,15 @@ class TorchEngine:
             torch.backends.cudnn.benchmark = True
         self.network = network
         self.cuda_graphs = cuda_graphs and self.half
-        self._graphs: dict[int, _Graph] = {}
-        self._staging: list[_Staging] = []
+        # keyed by (batch, h, w) and (h, w): a film has one input shape, so a few of each
+        self._graphs: dict[tuple[int, int, int], _Graph] = {}
+        self._staging: dict[tuple[int, int], list[_Staging]] = {}
         self._slot = 0
         if self.half:
             self._copy_stream = torch.cuda.Stream(device)
-            self._staging = [self._new_staging() for _ in range(2)]
 
-    def _new_staging(self) -> _Staging:
-        shape = (self.max_batch, 1, self.input_size, self.input_size)
+    def _new_staging(self, hw: tuple[int, int]) -> _Staging:
+        shape = (self.max_batch, 1, *hw)
         # Events never recorded make the first waits on them no-ops.
         return _Staging(
             host=torch.empty(shape, dtype=torch.float32, pin_memory=True),
@@ -97,7 +97,7 @@ class TorchEngine:
         slot = self._upload(l_batch, compute) if l_batch.device.type == "cpu" else None
         x = slot.device[:n] if slot is not None else l_batch.to(self.device).float()
         if self.cuda_graphs:
-            g = self._graph_for(n)
+            g = self._graph_for(n, tuple(x.shape[-2:]))
             g.static_in[:n].copy_(x)
             if n < g.static_in.shape[0]:
                 g.static_in[n:].zero_()  # padding rows: deterministic, and never returned
@@ -112,7 +112,10 @@ class TorchEngine:
     def _upload(self, l_batch: torch.Tensor, compute: torch.cuda.Stream) -> _Staging:
         """Start copying CPU input to the GPU via pinned memory on the copy stream; ``compute`` waits for it."""
         n = l_batch.shape[0]
-        slot = self._staging[self._slot]
+        hw = tuple(l_batch.shape[-2:])
+        if hw not in self._staging:
+            self._staging[hw] = [self._new_staging(hw) for _ in range(2)]
+        slot = self._staging[hw][self._slot]
         self._slot ^= 1
         slot.uploaded.synchronize()  # the last copy out of this pinned buffer is done (two calls ago)
         slot.host[:n].copy_(l_batch)
@@ -130,16 +133,16 @@ class TorchEngine:
         if slot is not None:
             slot.consumed.record(compute)
 
-    def _graph_for(self, n: int) -> _Graph:
+    def _graph_for(self, n: int, hw: tuple[int, int]) -> _Graph:
         size = min(self.max_batch, 1 << (n - 1).bit_length())
-        graph = self._graphs.get(size)
+        graph = self._graphs.get((size, *hw))
         if graph is None:
-            graph = self._capture(size)
-            self._graphs[size] = graph
+            graph = self._capture(size, hw)
+            self._graphs[(size, *hw)] = graph
         return graph
 
-    def _capture(self, size: int) -> _Graph:
-        static_in = torch.zeros((size, 1, self.input_size, self.input_size), device=self.device)
+    def _capture(self, size: int, hw: tuple[int, int]) -> _Graph:
+        static_in = torch.zeros((size, 1, *hw), device=self.device)
         # Warm-up on a side stream, as torch.cuda.graph's documentation requires, so lazy
         # initialisation and cudnn autotuning happen outside the capture.
         side = torch.cuda.Stream(self.device)

@@ -25,7 +25,8 @@ from vidcolor.evaluate.metrics import (
     ssim_rgb,
 )
 from vidcolor.models.loading import LoadedModel, load_model
-from vidcolor.pipeline.predict import network_input, upsample_ab
+from vidcolor.pipeline.options import ColorizeOptions
+from vidcolor.pipeline.predict import network_input, render_plan, upsample_ab
 from vidcolor.train.data import list_images, read_rgb
 from vidcolor.train.rebalance import nearest_bin
 
@@ -191,7 +192,8 @@ def evaluate(config: EvalConfig, progress: EvalProgress | None = None, *, model:
         truth_lab_np = rgb_to_lab_np(truth_np)
         truth_bins = nearest_bin(truth_ab)
         truth_colour += colourfulness(truth_np)
-        probs = probabilities(engine(network_input(lum, engine.input_size)))
+        shape = render_plan(model, engine, ColorizeOptions(), *lum.shape[-2:]).shape
+        probs = probabilities(engine(network_input(lum, shape)))
         candidates = {BASELINE: torch.zeros_like(truth_ab)}
         ab_lows = {t: annealed_mean(probs, t) for t in temperatures}
         for name, t, upsample in combos:

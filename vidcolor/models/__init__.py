@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from vidcolor._lazy import lazy_exports
 from vidcolor.models import catalog as _catalog  # noqa: F401  (registers eccv16 and lite)
 from vidcolor.models._api import Weights
-from vidcolor.models._registry import get_model_entry, get_weights, list_models, register_model
+from vidcolor.models._registry import get_model_entry, get_weights, list_models, register_model, register_weights
 
 if TYPE_CHECKING:
     from vidcolor.models.loading import LoadedModel, load_model
@@ -29,4 +29,5 @@ __all__ = [
     "list_models",
     "load_model",
     "register_model",
+    "register_weights",
 ]

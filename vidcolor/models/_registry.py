@@ -63,6 +63,15 @@ def declare_model(name: str, target: str, *, weights: tuple[Weights, ...], descr
     _add(ModelEntry(name, target, weights, description))
 
 
+def register_weights(arch: str, weights: Weights) -> None:
+    """Add a weights record to a registered architecture: weights trained outside the package
+    (a candidate being scored, a user's own training) with the metadata runs read from it."""
+    entry = get_model_entry(arch)
+    if any(w.name == weights.name for w in entry.weights):
+        raise ValueError(f"weights {weights.name!r} are registered twice")
+    _MODELS[entry.name] = ModelEntry(entry.name, entry.target, (*entry.weights, weights), entry.description)
+
+
 def _add(entry: ModelEntry) -> None:
     if entry.name in _MODELS:
         raise ValueError(f"model {entry.name!r} is registered twice")

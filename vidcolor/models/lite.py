@@ -121,10 +121,28 @@ class Lite(nn.Module):
     def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(self.encoder_input(l_norm)))
 
+    def load_weights(self, state: dict[str, torch.Tensor]) -> None:
+        """Load a lite weights file: a plain decoder state (lite.v1, v2), or ``decoder.*`` keys
+        with ``encoder.*`` keys for the encoder blocks a film-trained version fine-tuned (lite.v3+)."""
+        if not any(k.startswith("decoder.") for k in state):
+            self.decoder.load_state_dict(state, strict=True)
+            return
+        decoder = {k[len("decoder."):]: v for k, v in state.items() if k.startswith("decoder.")}
+        encoder = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
+        if len(decoder) + len(encoder) != len(state):
+            raise WeightsError("lite weights hold keys that are neither decoder.* nor encoder.*")
+        self.decoder.load_state_dict(decoder, strict=True)
+        own = self.encoder.state_dict()
+        unknown = [k for k in encoder if k not in own or own[k].shape != encoder[k].shape]
+        if unknown:
+            raise WeightsError(f"lite weights hold encoder tensors this encoder lacks: {unknown[:3]}")
+        own.update({k: v.to(own[k].dtype) for k, v in encoder.items()})
+        self.encoder.load_state_dict(own, strict=True)
+
 
 def lite(*, decoder_state: dict[str, torch.Tensor] | None = None, pretrained_encoder: bool = True) -> Lite:
     """Build ``lite``; the encoder gets its ImageNet weights unless ``pretrained_encoder`` is False."""
     model = Lite(encoder_state=load_encoder_state() if pretrained_encoder else None)
     if decoder_state is not None:
-        model.decoder.load_state_dict(decoder_state, strict=True)
+        model.load_weights(decoder_state)
     return model

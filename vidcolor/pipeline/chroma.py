@@ -8,11 +8,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from vidcolor.color.decoding import DEFAULT_TEMPERATURE, probabilities
 from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
 from vidcolor.engines.base import Engine
 from vidcolor.pipeline.oom import HalvingEngine
-from vidcolor.pipeline.predict import Smoother, network_input, predict_ab, upsample_ab
+from vidcolor.pipeline.predict import RenderPlan, Smoother, predict_ab, predict_probs, upsample_ab
 
 
 @dataclass
@@ -24,13 +23,14 @@ class ChromaPredictor:
         in_spec: how the input's luma is coded (range, bits, matrix).
         out_spec: how the output's chroma is coded (its bits may differ, e.g. ProRes).
         chroma_shape: (height, width) of the output's chroma planes.
+        plan: the network's input shape and the decoding.
     """
 
     engine: Engine
     in_spec: ChromaSpec
     out_spec: ChromaSpec
     chroma_shape: tuple[int, int]
-    temperature: float = DEFAULT_TEMPERATURE
+    plan: RenderPlan
     smoother: Smoother | None = None
 
     def __post_init__(self) -> None:
@@ -50,7 +50,7 @@ class ChromaPredictor:
     def __call__(self, lumas: list[np.ndarray]) -> np.ndarray:
         """(B, H, W) luma codes to (B, 2, h, w) Cb/Cr codes at the output's chroma resolution."""
         l_full = self._l_full(lumas)
-        ab = predict_ab(self.engine, l_full, temperature=self.temperature, smoother=self.smoother)
+        ab = predict_ab(self.engine, l_full, self.plan, smoother=self.smoother)
         ab = upsample_ab(ab, self.chroma_shape)
         l_chroma = F.interpolate(l_full, size=self.chroma_shape, mode="area")
         codes = chroma_from_lab(torch.cat([l_chroma, ab], dim=1), self.out_spec)
@@ -62,6 +62,5 @@ class ChromaPredictor:
         """Feed pictures that precede a segment to the smoother without colouring them (invisible joins)."""
         if self.smoother is None or not hasattr(self.smoother, "warm_up"):
             return
-        x = network_input(self._l_full(lumas), self.engine.input_size)
-        probs = probabilities(self.engine(x))
-        self.smoother.warm_up(probs, F.interpolate(x, size=probs.shape[-2:], mode="area"))
+        probs, l_low = predict_probs(self.engine, self._l_full(lumas), self.plan.shape)
+        self.smoother.warm_up(probs, l_low)

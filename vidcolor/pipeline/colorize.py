@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from vidcolor.color.decoding import DEFAULT_TEMPERATURE
 from vidcolor.color.lab import ChromaSpec
 from vidcolor.engines import Engine, open_engine
 from vidcolor.errors import MediaError, UsageError
@@ -21,6 +20,7 @@ from vidcolor.models import LoadedModel, load_model
 from vidcolor.models.loading import has_local_weights
 from vidcolor.pipeline.chroma import ChromaPredictor
 from vidcolor.pipeline.options import ColorizeOptions
+from vidcolor.pipeline.predict import render_plan
 from vidcolor.pipeline.outputs import atomic_output, check_paths
 from vidcolor.pipeline.progress import Progress, ProgressCallback, ProgressMeter
 from vidcolor.pipeline.segments import Segment, SegmentResult
@@ -78,7 +78,7 @@ def make_predictor(model: LoadedModel, engine: Engine, info: VideoInfo, writer: 
         in_spec=info.chroma_spec,
         out_spec=ChromaSpec(info.chroma_spec.matrix, info.chroma_spec.full_range, writer.chroma_bits),
         chroma_shape=writer.chroma_shape,
-        temperature=options.temperature or model.weights.meta.get("temperature", DEFAULT_TEMPERATURE),
+        plan=render_plan(model, engine, options, info.height, info.width, float(info.sample_aspect_ratio or 1)),
         smoother=_make_smoother(options),
     )
 

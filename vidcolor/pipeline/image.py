@@ -8,21 +8,25 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidcolor.color.decoding import DEFAULT_TEMPERATURE
 from vidcolor.color.lab import lab_to_rgb, rgb_to_lab
 from vidcolor.engines import Engine, open_engine
 from vidcolor.media.image import read_rgb, write_rgb
 from vidcolor.pipeline.colorize import ColorizeResult, choose_model
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.outputs import atomic_output, check_paths
-from vidcolor.pipeline.predict import predict_ab, upsample_ab
+from vidcolor.pipeline.predict import RenderPlan, predict_ab, render_plan, upsample_ab
 
 
-def colorize_rgb(engine: Engine, rgb: np.ndarray, *, temperature: float = DEFAULT_TEMPERATURE) -> np.ndarray:
+def grey_l(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(H, W, 3) uint8 RGB to its L (1, 1, H, W); a grey picture's L is its grey's."""
+    x = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float().div(255).to(device)
+    return rgb_to_lab(x)[:, :1]
+
+
+def colorize_rgb(engine: Engine, rgb: np.ndarray, plan: RenderPlan) -> np.ndarray:
     """(H, W, 3) uint8 RGB (its colour is ignored) to a colourised (H, W, 3) uint8 RGB."""
-    x = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float().div(255).to(engine.device)
-    lum = rgb_to_lab(x)[:, :1]
-    ab = upsample_ab(predict_ab(engine, lum, temperature=temperature), lum.shape[-2:])
+    lum = grey_l(rgb, engine.device)
+    ab = upsample_ab(predict_ab(engine, lum, plan), lum.shape[-2:])
     out = lab_to_rgb(torch.cat([lum, ab], dim=1))
     return (out[0].permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
 
@@ -40,8 +44,7 @@ def colorize_image(src: Path | str, dst: Path | str, options: ColorizeOptions | 
     rgb = read_rgb(src)
     model = choose_model(options)
     engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
-    temperature = options.temperature or model.weights.meta.get("temperature", DEFAULT_TEMPERATURE)
-    out = colorize_rgb(engine, rgb, temperature=temperature)
+    out = colorize_rgb(engine, rgb, render_plan(model, engine, options, *rgb.shape[:2]))
     with atomic_output(dst) as tmp:
         write_rgb(tmp, out)
     return ColorizeResult(dst, 1, time.perf_counter() - start, model.label, engine.describe())

@@ -24,6 +24,10 @@ class ColorizeOptions:
         engine: ``auto``, ``torch`` or ``tensorrt``.
         batch_size: frames per network call.
         temperature: annealed-mean temperature; None takes the model's own default.
+        render_size: the short side of the picture the network sees (a multiple of 32);
+            smaller is faster and coarser. None takes the model's own default.
+        confidence_gate: (floor, span) of the decoding's confidence gate (see
+            ``vidcolor.color.decoding.Decoding``); (0, 0) turns it off, None takes the model's.
         temporal: temporal smoothing mode (``off``, ``ema``, ``flow``).
         temporal_strength: 0 to below 1, how strongly colour is carried from frame to frame.
         encode: how the video stream is encoded.
@@ -39,6 +43,8 @@ class ColorizeOptions:
     engine: str = "auto"
     batch_size: int = DEFAULT_BATCH_SIZE
     temperature: float | None = None
+    render_size: int | None = None
+    confidence_gate: tuple[float, float] | None = None
     temporal: str = DEFAULT_MODE
     temporal_strength: float = DEFAULT_STRENGTH
     encode: EncodeOptions = field(default_factory=EncodeOptions)
@@ -55,5 +61,7 @@ class ColorizeOptions:
             raise UsageError(f"--temporal-strength must be in [0, 1), not {self.temporal_strength}")
         if self.on_error not in ON_ERROR_CHOICES:
             raise UsageError(f"--on-error must be {' or '.join(ON_ERROR_CHOICES)}, not {self.on_error!r}")
+        if self.render_size is not None and (self.render_size % 32 or not 64 <= self.render_size <= 1024):
+            raise UsageError(f"--render-size must be a multiple of 32 from 64 to 1024, not {self.render_size}")
         if self.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, not {self.batch_size}")

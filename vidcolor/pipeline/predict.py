@@ -1,43 +1,102 @@
 """From full-resolution L to ab: resize, run the engine, softmax, smooth, decode.
 
 Shared by the video stream, still images and evaluation, so every path colours
-the same way.
+the same way. What the network sees (its input shape) and how its distributions are
+decoded are settled once per film by :func:`render_plan`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch.nn import functional as F
 
-from vidcolor.color.decoding import DEFAULT_TEMPERATURE, annealed_mean, probabilities
+from vidcolor.color.decoding import DEFAULT_TEMPERATURE, Decoding, probabilities
 from vidcolor.engines.base import Engine
+
+if TYPE_CHECKING:
+    from vidcolor.models.loading import LoadedModel
+    from vidcolor.pipeline.options import ColorizeOptions
+
+log = logging.getLogger(__name__)
 
 # probs (B,313,h,w) float32, low-res L (B,1,h,w) -> smoothed probs
 Smoother = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
+# the network's input sides are multiples of this (EfficientNet's deepest stride)
+SHAPE_MULTIPLE = 32
+# a wider picture is not stretched further: beyond this the network's long side stops growing
+MAX_ASPECT = 2.5
 
-def network_input(l_full: torch.Tensor, size: int) -> torch.Tensor:
-    """(B,1,H,W) L in [0,100] to the network's (B,1,S,S) input, normalised as (L-50)/100."""
-    l_small = F.interpolate(l_full.float(), size=(size, size), mode="area")
+
+def network_shape(height: int, width: int, render_size: int, *, aspect_true: bool = True,
+                  pixel_aspect: float = 1.0) -> tuple[int, int]:
+    """(h, w) the network sees for a (height, width) picture: the short side ``render_size``,
+    the long side at the picture's display aspect, rounded to a multiple of 32; a square when
+    ``aspect_true`` is False (models trained on square crops)."""
+    if not aspect_true:
+        return render_size, render_size
+    aspect = min(MAX_ASPECT, max(1 / MAX_ASPECT, width * pixel_aspect / height))
+    if aspect >= 1:
+        return render_size, max(SHAPE_MULTIPLE, round(render_size * aspect / SHAPE_MULTIPLE) * SHAPE_MULTIPLE)
+    return max(SHAPE_MULTIPLE, round(render_size / aspect / SHAPE_MULTIPLE) * SHAPE_MULTIPLE), render_size
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    """What the network sees and how its output is decoded, for one film or image."""
+
+    shape: tuple[int, int]
+    decoding: Decoding
+
+
+def render_plan(model: LoadedModel, engine: Engine, options: ColorizeOptions, height: int, width: int,
+                pixel_aspect: float = 1.0) -> RenderPlan:
+    """The model's own settings (its weights record's meta), overridden by the options."""
+    meta = model.weights.meta
+    size = options.render_size or int(meta.get("render_size", model.input_size))
+    aspect_true = bool(meta.get("aspect_true", False))
+    if aspect_true and getattr(engine, "square_only", False):
+        # a TensorRT plan is built for one square shape
+        log.warning("%s takes square input only; the picture is squashed to %dx%d", engine.name, size, size)
+        aspect_true = False
+    gate = options.confidence_gate if options.confidence_gate is not None else tuple(meta.get("confidence_gate", (0.0, 0.0)))
+    decoding = Decoding(
+        temperature=options.temperature or float(meta.get("temperature", DEFAULT_TEMPERATURE)),
+        gate_floor=float(gate[0]), gate_span=float(gate[1]),
+    )
+    return RenderPlan(network_shape(height, width, size, aspect_true=aspect_true, pixel_aspect=pixel_aspect), decoding)
+
+
+def network_input(l_full: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """(B,1,H,W) L in [0,100] to the network's (B,1,h,w) input, normalised as (L-50)/100."""
+    l_small = F.interpolate(l_full.float(), size=shape, mode="area")
     return (l_small - 50) / 100
+
+
+def predict_probs(engine: Engine, l_full: torch.Tensor, shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The network's per-pixel bin distributions (B,313,h/4,w/4) float32 and the L at that resolution."""
+    x = network_input(l_full, shape)
+    probs = probabilities(engine(x))
+    return probs, F.interpolate(x, size=probs.shape[-2:], mode="area")
 
 
 def predict_ab(
     engine: Engine,
     l_full: torch.Tensor,
+    plan: RenderPlan,
     *,
-    temperature: float = DEFAULT_TEMPERATURE,
     smoother: Smoother | None = None,
 ) -> torch.Tensor:
-    """ab at the network's output resolution, (B,2,S/4,S/4) float32, for L (B,1,H,W) in [0,100]."""
-    x = network_input(l_full, engine.input_size)
-    probs = probabilities(engine(x))
+    """ab at the network's output resolution, (B,2,h/4,w/4) float32, for L (B,1,H,W) in [0,100]."""
+    probs, l_low = predict_probs(engine, l_full, plan.shape)
     if smoother is not None:
-        l_low = F.interpolate(x, size=probs.shape[-2:], mode="area")
         probs = smoother(probs, l_low)
-    return annealed_mean(probs, temperature)
+    return plan.decoding(probs)
 
 
 def upsample_ab(ab: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -10,7 +10,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vidcolor.color.decoding import DEFAULT_TEMPERATURE
 from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES  # kept there so the CLI's help needs no torch
 from vidcolor.engines import open_engine
 from vidcolor.errors import UsageError
@@ -20,6 +19,7 @@ from vidcolor.media.seek import rgb_frames_at
 from vidcolor.pipeline.colorize import choose_model
 from vidcolor.pipeline.image import colorize_rgb
 from vidcolor.pipeline.options import ColorizeOptions
+from vidcolor.pipeline.predict import render_plan
 from vidcolor.pipeline.outputs import atomic_output, check_paths
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,8 @@ def preview(
     grabbed = rgb_frames_at(src, preview_times(duration, frames))
     model = choose_model(options)
     engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
-    temperature = options.temperature or model.weights.meta.get("temperature", DEFAULT_TEMPERATURE)
-    pairs = [(t, grey, colorize_rgb(engine, grey, temperature=temperature)) for t, grey in grabbed]
+    pairs = [(t, grey, colorize_rgb(engine, grey, render_plan(model, engine, options, *grey.shape[:2])))
+             for t, grey in grabbed]
     with atomic_output(dst) as tmp:
         write_rgb(tmp, render_sheet(pairs))
     log.debug("preview of %s at %s", src, [round(t, 2) for t, _, _ in pairs])
