@@ -16,6 +16,11 @@ TemperatureOpt = Annotated[
     float | None,
     typer.Option("--temperature", "-t", min=0.01, max=10.0, help="Annealed-mean temperature (model default when unset)."),
 ]
+RenderSizeOpt = Annotated[
+    int | None,
+    typer.Option("--render-size", help="Short side the network sees, a multiple of 32 (model default when unset): "
+                 "larger is finer and slower, smaller faster."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, warnings and errors only.")]
 SeedOpt = Annotated[
     int | None, typer.Option("--random-weights", hidden=True, help="Seeded random weights (testing only).")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vidcolor.cli.options import DeviceOpt, EngineOpt, ModelOpt, SeedOpt, TemperatureOpt, WeightsOpt
+from vidcolor.cli.options import DeviceOpt, EngineOpt, ModelOpt, RenderSizeOpt, SeedOpt, TemperatureOpt, WeightsOpt
 from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES
 
 log = logging.getLogger("vidcolor")
@@ -23,6 +23,7 @@ def preview(
     device: DeviceOpt = "auto",
     engine: EngineOpt = "auto",
     temperature: TemperatureOpt = None,
+    render_size: RenderSizeOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing image.")] = False,
     random_weights: SeedOpt = None,
 ) -> None:
@@ -31,6 +32,6 @@ def preview(
     from vidcolor.pipeline.preview import preview as render_preview
 
     options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
-                              overwrite=overwrite, random_seed=random_weights)
+                              render_size=render_size, overwrite=overwrite, random_seed=random_weights)
     result = render_preview(input, output, options, frames=frames)
     log.info("wrote %s: %d pictures in %.1f s (%s)", result.output, len(result.times), result.seconds, result.model)

@@ -17,6 +17,7 @@ from vidcolor.cli.options import (
     ModelOpt,
     QuietOpt,
     SeedOpt,
+    RenderSizeOpt,
     TemperatureOpt,
     WeightsOpt,
 )
@@ -43,6 +44,7 @@ def run(
     engine: EngineOpt = "auto",
     batch_size: BatchOpt = 8,
     temperature: TemperatureOpt = None,
+    render_size: RenderSizeOpt = None,
     temporal: Annotated[str, typer.Option(help=f"Temporal smoothing: {', '.join(TEMPORAL_MODES)}.")] = DEFAULT_MODE,
     temporal_strength: Annotated[float, typer.Option(min=0.0, max=0.99, help="How much colour carries over between frames (0 = none).")] = DEFAULT_STRENGTH,
     codec: Annotated[str, typer.Option(help=f"Video codec: {', '.join(CODECS)}.")] = DEFAULT_CODEC,
@@ -76,6 +78,7 @@ def run(
         engine=engine,
         batch_size=batch_size,
         temperature=temperature,
+        render_size=render_size,
         temporal=temporal,
         temporal_strength=temporal_strength,
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset),

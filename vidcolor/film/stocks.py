@@ -46,7 +46,7 @@ STOCKS: dict[str, FilmStock] = {
     for stock in (
         FilmStock("blue", (0.00, 0.08, 0.92), "blue-sensitive, before about 1880-1900"),
         FilmStock("ortho", (0.00, 0.42, 0.58), "orthochromatic, most film before about 1928"),
-        FilmStock("pan", (0.22, 0.50, 0.28), "early panchromatic, 1920s-1950s"),
+        FilmStock("pan", (0.18, 0.52, 0.30), "early panchromatic, 1920s-1950s"),
         FilmStock("luma", (0.2126, 0.7152, 0.0722), "digital Rec. 709 luminance (not film)"),
     )
 }

@@ -169,7 +169,9 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = Lite(encoder_state=load_encoder_state()).to(self.device)
         if config.init is not None:
-            self.model.load_weights(torch.load(config.init, map_location=self.device, weights_only=True))
+            init = torch.load(config.init, map_location=self.device, weights_only=True)
+            # a weights file as shipped, or a run's best/last checkpoint holding one
+            self.model.load_weights(init.get("weights", init))
         self.model.encoder.requires_grad_(False)
         blocks = config.train_encoder_blocks
         encoder_params = []
@@ -250,7 +252,7 @@ class Trainer:
         config = self.config
         if self.prior is None:
             self.prior = self._estimate_prior()
-        weights = rebalance_weights(self.prior, config.rebalance_lambda).to(self.device)
+        class_weights = rebalance_weights(self.prior, config.rebalance_lambda).to(self.device)
         self.model.train()
         start = window = time.perf_counter()
         loss_sum, loss_n = 0.0, 0
@@ -269,7 +271,7 @@ class Trainer:
             factor = _lr_factor(self.step, self.total or 10**9, config.warmup_steps)
             for group, base in zip(self.optimizer.param_groups, self.base_lrs):
                 group["lr"] = base * factor
-            loss = self._loss(*self._batch(self.bank, self.step, config.batch_size), weights)
+            loss = self._loss(*self._batch(self.bank, self.step, config.batch_size), class_weights)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -281,10 +283,10 @@ class Trainer:
                 if val_loss < best_val:
                     # the weights with the lowest validation loss so far, for when a long run overfits
                     best_val = val_loss
-                    weights = trainable_state(self.model, config.train_encoder_blocks)
+                    state = trainable_state(self.model, config.train_encoder_blocks)
                     _save(config.work_dir / BEST_NAME, {
                         # half precision, as shipped: small enough to bring back from a lent machine
-                        "weights": {k: v.half() if v.is_floating_point() else v for k, v in weights.items()},
+                        "weights": {k: v.half() if v.is_floating_point() else v for k, v in state.items()},
                         "step": self.step,
                         "prior": self.prior, "config": config.to_dict(), "val_loss": val_loss,
                     })

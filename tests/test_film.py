@@ -1,0 +1,99 @@
+"""Film simulation, the render plan (aspect, render size) and confidence-gated decoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vidcolor.color.bins import ab_bins
+from vidcolor.color.decoding import Decoding, annealed_mean, certainty
+from vidcolor.film import STOCKS, FilmLook, apply_look, film_grey, sample_looks
+from vidcolor.film.stocks import linear_to_srgb, srgb_to_linear
+from vidcolor.pipeline.predict import network_shape
+
+
+def _pixel(r: float, g: float, b: float) -> torch.Tensor:
+    return torch.tensor([r, g, b]).view(1, 3, 1, 1)
+
+
+def test_stocks_sum_to_one_and_grey_stays_grey() -> None:
+    grey = _pixel(0.5, 0.5, 0.5)
+    for stock in STOCKS.values():
+        assert sum(stock.weights) == pytest.approx(1.0, abs=1e-3)
+        assert film_grey(grey, stock).item() == pytest.approx(srgb_to_linear(torch.tensor(0.5)).item(), abs=1e-3)
+
+
+def test_orthochromatic_film_renders_red_dark_and_blue_light() -> None:
+    red, blue = _pixel(0.8, 0.1, 0.1), _pixel(0.1, 0.1, 0.8)
+    ortho_red, ortho_blue = film_grey(red, "ortho").item(), film_grey(blue, "ortho").item()
+    pan_red, luma_red = film_grey(red, "pan").item(), film_grey(red, "luma").item()
+    assert ortho_red < 0.05 < ortho_blue
+    assert ortho_red < pan_red < luma_red  # red darkens as the stock loses red sensitivity
+    assert film_grey(blue, "blue").item() > film_grey(blue, "pan").item()
+
+
+def test_a_plain_look_is_only_the_display_curve() -> None:
+    exposure = torch.rand(2, 1, 8, 8)
+    out = apply_look(exposure, FilmLook.constant(2))
+    torch.testing.assert_close(out, linear_to_srgb(exposure))
+
+
+def test_looks_are_seeded_and_grain_varies_per_frame() -> None:
+    rgb = torch.rand(3, 3, 32, 48)
+
+    def film(seed: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(seed)
+        stocks, look = sample_looks(3, g)
+        look.grain[:] = 0.05
+        return apply_look(film_grey(rgb, stocks), look, g)
+
+    assert torch.equal(film(1), film(1))
+    assert not torch.equal(film(1), film(2))
+    out = film(3)
+    assert out.shape == (3, 1, 32, 48) and out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize(("h", "w", "size", "expected"), [
+    (360, 640, 224, (224, 384)),  # 16:9 chaplin
+    (480, 640, 224, (224, 288)),  # 4:3 steamboat
+    (640, 360, 192, (352, 192)),  # portrait
+    (256, 256, 160, (160, 160)),
+    (200, 2000, 224, (224, 576)),  # wider than 2.5:1 stops growing
+])
+def test_network_shape_keeps_the_aspect(h: int, w: int, size: int, expected: tuple[int, int]) -> None:
+    assert network_shape(h, w, size) == expected
+    assert network_shape(h, w, size, aspect_true=False) == (size, size)
+
+
+def test_network_shape_reads_the_pixel_aspect() -> None:
+    # 720x576 PAL with 16:11 pixels displays at about 1.82:1
+    assert network_shape(576, 720, 224, pixel_aspect=16 / 11) == (224, 416)
+
+
+def test_gate_leans_flat_distributions_to_neutral_and_keeps_sure_ones() -> None:
+    flat = torch.full((1, 313, 2, 2), 1 / 313)
+    sure = torch.zeros(1, 313, 2, 2)
+    vivid = int(ab_bins().norm(dim=1).argmax())
+    sure[:, vivid] = 1.0
+    assert certainty(flat).abs().max() < 1e-4 and (certainty(sure) > 0.99).all()
+    gated = Decoding(0.38, gate_floor=0.2, gate_span=0.3)
+    assert gated(flat).abs().max() < 1e-4
+    torch.testing.assert_close(gated(sure), annealed_mean(sure, 0.38))
+    torch.testing.assert_close(Decoding(0.38)(flat), annealed_mean(flat, 0.38))  # span 0: no gate
+    # mass spread over many saturated hues: the plain mean paints a colour none of them is;
+    # the gate pulls it toward grey
+    spread = torch.zeros(1, 313, 1, 1)
+    rim = ab_bins().norm(dim=1).topk(40).indices
+    spread[:, rim] = 1 / 40
+    assert gated(spread).norm() < 0.6 * annealed_mean(spread, 0.38).norm()
+    with pytest.raises(ValueError):
+        Decoding(0.38, gate_floor=1.5, gate_span=0.3)
+
+
+def test_gate_scales_ab_between_floor_and_floor_plus_span() -> None:
+    probs = torch.softmax(torch.randn(1, 313, 4, 4) * 3, dim=1)
+    c = certainty(probs)
+    dec = Decoding(1.0, gate_floor=float(c.min()), gate_span=float(c.max() - c.min()))
+    scale = dec(probs).norm(dim=1, keepdim=True) / annealed_mean(probs, 1.0).norm(dim=1, keepdim=True)
+    np.testing.assert_allclose(scale.flatten().numpy(), ((c - c.min()) / (c.max() - c.min())).flatten().numpy(), atol=1e-4)

