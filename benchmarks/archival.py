@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from vidcolor.engines import open_engine
+from vidcolor.evaluate.report import sheet_image
 from vidcolor.evaluate.archival import FilmClip, Scores, colour_clip, film_clip, grey_rgb, score_clip, simulate_film
 from vidcolor.media.seek import rgb_frames_at
 from vidcolor.models import get_weights, register_weights
@@ -84,18 +85,6 @@ def _photo_film(path: Path, index: int, max_side: int = 512) -> tuple[np.ndarray
         rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     grey = simulate_film(rgb[None], PHOTO_STOCKS[index % 2], seed=index, flicker=0.0)[0]
     return rgb, grey
-
-
-def _sheet(rows: list[tuple[str, list[np.ndarray]]], height: int = 144) -> np.ndarray:
-    from vidcolor.evaluate.report import _label_band
-
-    pictures = []
-    for _, images in rows:
-        tiles = [cv2.resize(im, (round(im.shape[1] * height / im.shape[0]), height), interpolation=cv2.INTER_AREA) for im in images]
-        pictures.append(np.concatenate(tiles, axis=1))
-    width = max(p.shape[1] for p in pictures)
-    pictures = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in pictures]
-    return np.concatenate([_label_band([n for n, _ in rows], height), np.concatenate(pictures, axis=0)], axis=1)
 
 
 def main() -> None:
@@ -189,8 +178,8 @@ def main() -> None:
     lines.append("fps end to end (films, CPU, this run): " + ", ".join(f"{n} {v:.1f}" for n, v in report["fps_end_to_end"].items()))
     (args.out / "archival.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    cv2.imwrite(str(args.out / "films_sheet.png"), cv2.cvtColor(_sheet(list(sheet_rows.items())), cv2.COLOR_RGB2BGR))
-    cv2.imwrite(str(args.out / "old_film_sheet.png"), cv2.cvtColor(_sheet(list(old_rows.items())), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(args.out / "films_sheet.png"), cv2.cvtColor(sheet_image(list(sheet_rows.items())), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(args.out / "old_film_sheet.png"), cv2.cvtColor(sheet_image(list(old_rows.items())), cv2.COLOR_RGB2BGR))
 
 
 if __name__ == "__main__":

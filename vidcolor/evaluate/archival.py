@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import cv2
@@ -30,6 +31,9 @@ from vidcolor.evaluate.flicker import cdc
 from vidcolor.evaluate.metrics import colourfulness
 from vidcolor.film import FilmLook, apply_look, film_grey
 from vidcolor.media.decode import plane_view
+
+if TYPE_CHECKING:
+    from vidcolor.pipeline.options import ColorizeOptions
 
 VIVID = 15.0  # |ab| above this reads as a colour, not a tint
 NEUTRAL = 6.0  # |ab| below this is grey to the eye
@@ -213,7 +217,7 @@ def score_clip(clip: FilmClip, coloured: np.ndarray | None, scores: Scores, cied
         scores.add_clip_cdc(frames)
 
 
-def colour_clip(clip: FilmClip, work: Path, options: object) -> np.ndarray:
+def colour_clip(clip: FilmClip, work: Path, options: ColorizeOptions) -> np.ndarray:
     """Write the clip's film, colour it with the real ``vidcolor.colorize`` and read the colour back."""
     from vidcolor.pipeline import colorize
 
@@ -228,3 +232,45 @@ def colour_clip(clip: FilmClip, work: Path, options: object) -> np.ndarray:
     if coloured.shape != clip.truth.shape:
         raise RuntimeError(f"{clip.name}: coloured {coloured.shape} against truth {clip.truth.shape}")
     return coloured
+
+
+@dataclass
+class FilmEvaluation:
+    """Scores of one model on colour clips made into film, beside the grayscale baseline."""
+
+    model: str
+    clips: list[str]
+    stocks: list[str]
+    frames: int
+    scores: dict[str, Scores]
+    sheet: list[tuple[str, list[np.ndarray]]]  # (row name, pictures): truth, film, colour
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {name: s.summary() for name, s in self.scores.items()}
+
+    def markdown(self) -> str:
+        lines = [f"{self.model} on {len(self.clips)} clip(s) as {', '.join(self.stocks)} film, {self.frames} frames each",
+                 "", "| method | ab error | CIEDE2000 | wrong-vivid % | colourfulness / truth | CDC |", "|---|---|---|---|---|---|"]
+        for name, s in self.summary().items():
+            lines.append(f"| {name} | {s['ab_error']:.2f} | {s['ciede2000']:.2f} | {s['wrong_vivid_pct']:.1f} | "
+                         f"{s['colourfulness_ratio']:.2f} | {s['cdc']:.5f} |")
+        return "\n".join(lines) + "\n"
+
+
+def evaluate_films(clips: list[Path], options: ColorizeOptions, work: Path, *, stocks: tuple[str, ...] = ("ortho", "pan"),
+                   frames: int = 40) -> FilmEvaluation:
+    """Make each colour clip into film of each stock, colour it with the real pipeline and score it."""
+    scores = {"grayscale": Scores(), "colour": Scores()}
+    rows: dict[str, list[np.ndarray]] = {"truth": [], "film": [], "colour": []}
+    model = options.model
+    for ci, path in enumerate(clips):
+        for si, stock in enumerate(stocks):
+            clip = film_clip(path, stock, frames, seed=ci * 10 + si)
+            coloured = colour_clip(clip, work, options)
+            score_clip(clip, None, scores["grayscale"])
+            score_clip(clip, coloured, scores["colour"])
+            pick = len(coloured) // 2
+            rows["truth"].append(clip.truth[pick])
+            rows["film"].append(grey_rgb(clip.grey[pick]))
+            rows["colour"].append(coloured[pick])
+    return FilmEvaluation(model, [p.stem for p in clips], list(stocks), frames, scores, list(rows.items()))

@@ -75,6 +75,18 @@ def contact_sheet(result: EvalResult, height: int = 128) -> np.ndarray:
     return np.concatenate([_label_band([name for name, _ in result.sheet_rows], height), pictures], axis=1)
 
 
+def sheet_image(rows: list[tuple[str, list[np.ndarray]]], height: int = 144) -> np.ndarray:
+    """(H, W, 3) uint8 RGB: one row per (name, uint8 RGB pictures), each named on the left."""
+    pictures = []
+    for _, images in rows:
+        tiles = [cv2.resize(im, (max(1, round(im.shape[1] * height / im.shape[0])), height), interpolation=cv2.INTER_AREA)
+                 for im in images]
+        pictures.append(np.concatenate(tiles, axis=1))
+    width = max(p.shape[1] for p in pictures)
+    pictures = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in pictures]
+    return np.concatenate([_label_band([name for name, _ in rows], height), np.concatenate(pictures, axis=0)], axis=1)
+
+
 def plot_auc(result: EvalResult, path: Path) -> None:
     import matplotlib
 
