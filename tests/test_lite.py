@@ -39,7 +39,7 @@ def test_encoder_mapping_classifies_cats_and_dogs() -> None:
     assert all(c in CAT_OR_DOG for c in top1), dict(zip([p.name for p in paths], top1))
 
 
-@pytest.mark.parametrize("name", ["lite", "lite.v1"])
+@pytest.mark.parametrize("name", ["lite", "lite.v2", "lite.v1"])
 def test_shipped_weights_load_and_match_their_record(name: str) -> None:
     weights = get_weights(name)
     path = weights.packaged_path()

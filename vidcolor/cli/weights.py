@@ -25,7 +25,9 @@ def list_() -> None:
         entry = get_model_entry(name)
         for w in entry.weights:
             path = locate(w)
-            table.add_row(name, w.name, f"{w.input_size}x{w.input_size}", w.license, str(path) if path else "missing")
+            size = (f"short side {w.meta.get('render_size', w.input_size)}, own aspect" if w.meta.get("aspect_true")
+                    else f"{w.input_size}x{w.input_size}")
+            table.add_row(name, w.name, size, w.license, str(path) if path else "missing")
     Console().print(table)
 
 

@@ -28,16 +28,17 @@ _VAL_BASELINE = {
 
 
 def _lite_decoder(version: int, sha256: str, size: int, *, temperature: float, prior_correction: float,
-                  metrics: dict[str, float]) -> Weights:
-    """A packaged lite decoder; prior correction and T were tuned on the even half of val (see the card),
-    ``metrics`` are benchmarks/quality.py's on all of val at that T, bilinear ab upsampling."""
-    filename = f"lite_decoder_v{version}.pt"
+                  metrics: dict[str, float], filename: str | None = None, extra: dict | None = None,
+                  license: str = "Apache-2.0 (encoder); decoder trained by vidcolor") -> Weights:
+    """A packaged lite decoder (v1, v2: prior correction and T tuned on the even half of val,
+    ``metrics`` from benchmarks/quality.py on all of val; v3: see its record)."""
+    filename = filename or f"lite_decoder_v{version}.pt"
     return Weights(
         name=f"lite.v{version}",
         filename=filename,
         sha256=sha256,
         size=size,
-        license="Apache-2.0 (encoder); decoder trained by vidcolor",
+        license=license,
         input_size=224,
         packaged=filename,
         meta={
@@ -46,9 +47,25 @@ def _lite_decoder(version: int, sha256: str, size: int, *, temperature: float, p
             "temperature": temperature,
             "prior_correction": prior_correction,
             "metrics": {**metrics, **_VAL_BASELINE},
+            **(extra or {}),
         },
     )
 
+
+# Trained on simulated film (ortho, pan, blue-sensitive stocks, grain, blur, flicker) with the
+# encoder's last four blocks, at the picture's own aspect; decoding chosen by the archival
+# benchmark (benchmarks/archival_tune.py): prior correction, T, a confidence gate that leans
+# unsure pixels to neutral, and a render size of 192 (224 scored the same and runs slower).
+# ``metrics`` here are still the val-photo figures' keys for `weights list`; the archival
+# figures are in the card and benchmarks/RESULTS.md.
+LITE_V3 = _lite_decoder(
+    3, "5de472c9e668c1b6ccaaaa98cbdb8fd3b9ffc4eed68569ce11f2fd6d681bcd87", 7955429,
+    temperature=0.7, prior_correction=0.7, filename="lite_v3.pt",
+    license="Apache-2.0 (encoder; its last 4 blocks fine-tuned by vidcolor); decoder trained by vidcolor",
+    metrics={},
+    extra={"num_params_trained_encoder": 2903344, "aspect_true": True, "render_size": 192,
+           "confidence_gate": [0.15, 0.3]},
+)
 
 LITE_V2 = _lite_decoder(
     2, "1170c53f2149263c10895ad2d545eab0e1ad168b19bf9b5a661e4ab8e5563508", 2016624,
@@ -68,5 +85,5 @@ LITE_V1 = _lite_decoder(
 
 declare_model("eccv16", "vidcolor.models.eccv16:eccv16", weights=(ECCV16_RELEASE_V2,),
               description="ECCV16 network, 32.2M parameters, 256x256")
-declare_model("lite", "vidcolor.models.lite:lite", weights=(LITE_V2, LITE_V1),
+declare_model("lite", "vidcolor.models.lite:lite", weights=(LITE_V3, LITE_V2, LITE_V1),
               description="EfficientNet-Lite0 encoder + trained decoder, CPU-friendly, ships with vidcolor")

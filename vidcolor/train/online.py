@@ -172,6 +172,8 @@ class Trainer:
             init = torch.load(config.init, map_location=self.device, weights_only=True)
             # a weights file as shipped, or a run's best/last checkpoint holding one
             self.model.load_weights(init.get("weights", init))
+            # a shipped file carries its prior correction; training works on the uncorrected logits
+            self.model.decoder.prior_correction.zero_()
         self.model.encoder.requires_grad_(False)
         blocks = config.train_encoder_blocks
         encoder_params = []
