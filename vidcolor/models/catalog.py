@@ -55,7 +55,8 @@ def _lite_decoder(version: int, sha256: str, size: int, *, temperature: float, p
 # Trained on simulated film (ortho, pan, blue-sensitive stocks, grain, blur, flicker) with the
 # encoder's last four blocks, at the picture's own aspect; decoding chosen by the archival
 # benchmark (benchmarks/archival_tune.py): prior correction, T, a confidence gate that leans
-# unsure pixels to neutral, and a render size of 192 (224 scored the same and runs slower).
+# unsure pixels to neutral, and a render size of 160 (192 and 224 scored the same within noise
+# and run at about half the speed on a CPU).
 # ``metrics`` here are still the val-photo figures' keys for `weights list`; the archival
 # figures are in the card and benchmarks/RESULTS.md.
 LITE_V3 = _lite_decoder(
@@ -63,7 +64,7 @@ LITE_V3 = _lite_decoder(
     temperature=0.7, prior_correction=0.7, filename="lite_v3.pt",
     license="Apache-2.0 (encoder; its last 4 blocks fine-tuned by vidcolor); decoder trained by vidcolor",
     metrics={},
-    extra={"num_params_trained_encoder": 2903344, "aspect_true": True, "render_size": 192,
+    extra={"num_params_trained_encoder": 2903344, "aspect_true": True, "render_size": 160,
            "confidence_gate": [0.15, 0.3]},
 )
 
