@@ -139,9 +139,9 @@ def test_smoother_is_warmed_up_across_joins(tmp_path, monkeypatch) -> None:
     warmed: list[int] = []
     original = ChromaPredictor.warm_up
 
-    def spy(self: ChromaPredictor, lumas: list[np.ndarray]) -> None:
+    def spy(self: ChromaPredictor, lumas: list[np.ndarray], pts: list[int] | None = None) -> None:
         warmed.append(len(lumas))
-        original(self, lumas)
+        original(self, lumas, pts)
 
     monkeypatch.setattr(ChromaPredictor, "warm_up", spy)
     src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 2.0)  # 50 frames

@@ -25,3 +25,23 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, 
 SeedOpt = Annotated[
     int | None, typer.Option("--random-weights", hidden=True, help="Seeded random weights (testing only).")
 ]
+ReferenceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--reference", metavar="IMAGE[@TIME]", help="Colour reference IMAGE (a palette for the whole film) or IMAGE@TIME (a keyframe: "
+                 "that picture coloured; TIME in seconds, HH:MM:SS[.mmm] or #FRAME). Repeatable.", show_default=False),
+]
+ReferencesDirOpt = Annotated[
+    Path | None,
+    typer.Option("--references", help="Folder of keyframes named by time or frame (12.5.png, 00_01_02.5.png, #120.png).",
+                 file_okay=False, show_default=False),
+]
+
+
+def reference_specs(references: list[str] | None, folder: Path | None) -> tuple:
+    """``--reference`` values and the images of ``--references DIR``, parsed (torch-free)."""
+    from vidcolor.reference.spec import parse_reference, references_in_dir
+
+    specs = [parse_reference(r) for r in references or []]
+    if folder is not None:
+        specs.extend(references_in_dir(folder))
+    return tuple(specs)

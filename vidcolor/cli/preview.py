@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from vidcolor.cli.options import DeviceOpt, EngineOpt, ModelOpt, RenderSizeOpt, SeedOpt, TemperatureOpt, WeightsOpt
+from vidcolor.cli.options import (
+    DeviceOpt,
+    EngineOpt,
+    ModelOpt,
+    ReferenceOpt,
+    ReferencesDirOpt,
+    RenderSizeOpt,
+    SeedOpt,
+    TemperatureOpt,
+    WeightsOpt,
+    reference_specs,
+)
 from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES
 
 log = logging.getLogger("vidcolor")
@@ -26,12 +37,15 @@ def preview(
     render_size: RenderSizeOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing image.")] = False,
     random_weights: SeedOpt = None,
+    reference: ReferenceOpt = None,
+    references: ReferencesDirOpt = None,
 ) -> None:
     """Render a contact sheet (grey | colour) in seconds, to judge settings before a long run."""
     from vidcolor.pipeline import ColorizeOptions
     from vidcolor.pipeline.preview import preview as render_preview
 
     options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
-                              render_size=render_size, overwrite=overwrite, random_seed=random_weights)
+                              render_size=render_size, overwrite=overwrite, random_seed=random_weights,
+                              references=reference_specs(reference, references))
     result = render_preview(input, output, options, frames=frames)
     log.info("wrote %s: %d pictures in %.1f s (%s)", result.output, len(result.times), result.seconds, result.model)

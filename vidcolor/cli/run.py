@@ -16,10 +16,13 @@ from vidcolor.cli.options import (
     EngineOpt,
     ModelOpt,
     QuietOpt,
+    ReferenceOpt,
+    ReferencesDirOpt,
     SeedOpt,
     RenderSizeOpt,
     TemperatureOpt,
     WeightsOpt,
+    reference_specs,
 )
 from vidcolor.cli.progress import progress_bar
 from vidcolor.defaults import CODECS, DEFAULT_CODEC, DEFAULT_MODE, DEFAULT_SEGMENT_SECONDS, DEFAULT_STRENGTH, TEMPORAL_MODES
@@ -61,6 +64,8 @@ def run(
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue an interrupted job from its finished segments.")] = True,
     cluster: Annotated[str | None, typer.Option(help="Run segments on Ray: local, or ray://HOST:PORT.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Ray workers (default: one per GPU, else one per 2 CPU cores).")] = None,
+    reference: ReferenceOpt = None,
+    references: ReferencesDirOpt = None,
 ) -> None:
     """Colourise a black-and-white video (or image, or folder of videos) into a new file."""
     # torch, OpenCV and the pipeline load here, not at start-up, so `--help` and `probe` stay fast
@@ -86,6 +91,7 @@ def run(
         on_error=on_error,
         hwaccel=hwaccel,
         random_seed=random_weights,
+        references=reference_specs(reference, references),
     )
     job = JobOptions(segment_seconds=segment_seconds, work_dir=work_dir, resume=resume,
                      cluster=cluster, workers=workers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ from torch.nn import functional as F
 from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
 from vidcolor.engines.base import Engine
 from vidcolor.pipeline.oom import HalvingEngine
-from vidcolor.pipeline.predict import RenderPlan, Smoother, predict_ab, predict_probs, upsample_ab
+from vidcolor.pipeline.predict import Reference, RenderPlan, Smoother, predict_ab, predict_probs, upsample_ab
 
 
 @dataclass
@@ -32,6 +33,9 @@ class ChromaPredictor:
     chroma_shape: tuple[int, int]
     plan: RenderPlan
     smoother: Smoother | None = None
+    reference: Reference | None = None
+    # picture pts -> number in the film, for keyframes (see vidcolor/reference/)
+    frame_number: Callable[[int], int] | None = None
 
     def __post_init__(self) -> None:
         # a batch too large for the GPU's memory is halved and retried, not fatal
@@ -46,11 +50,17 @@ class ChromaPredictor:
         y = torch.from_numpy(stacked).to(self.engine.device, non_blocking=True).unsqueeze(1)
         return l_from_luma(y, self.in_spec)
 
+    def _frames(self, pts: Sequence[int] | None) -> list[int] | None:
+        if self.reference is None or pts is None or self.frame_number is None:
+            return None
+        return [self.frame_number(p) for p in pts]
+
     @torch.inference_mode()
-    def __call__(self, lumas: list[np.ndarray]) -> np.ndarray:
+    def __call__(self, lumas: list[np.ndarray], pts: Sequence[int] | None = None) -> np.ndarray:
         """(B, H, W) luma codes to (B, 2, h, w) Cb/Cr codes at the output's chroma resolution."""
         l_full = self._l_full(lumas)
-        ab = predict_ab(self.engine, l_full, self.plan, smoother=self.smoother)
+        ab = predict_ab(self.engine, l_full, self.plan, smoother=self.smoother,
+                        reference=self.reference, frames=self._frames(pts))
         ab = upsample_ab(ab, self.chroma_shape)
         l_chroma = F.interpolate(l_full, size=self.chroma_shape, mode="area")
         codes = chroma_from_lab(torch.cat([l_chroma, ab], dim=1), self.out_spec)
@@ -58,9 +68,11 @@ class ChromaPredictor:
         return codes.cpu().numpy().astype(out_dtype)
 
     @torch.inference_mode()
-    def warm_up(self, lumas: list[np.ndarray]) -> None:
+    def warm_up(self, lumas: list[np.ndarray], pts: Sequence[int] | None = None) -> None:
         """Feed pictures that precede a segment to the smoother without colouring them (invisible joins)."""
         if self.smoother is None or not hasattr(self.smoother, "warm_up"):
             return
-        probs, l_low = predict_probs(self.engine, self._l_full(lumas), self.plan.shape)
+        # guided as in __call__, so the smoother's state matches the plain run's
+        probs, l_low = predict_probs(self.engine, self._l_full(lumas), self.plan.shape,
+                                     reference=self.reference, frames=self._frames(pts))
         self.smoother.warm_up(probs, l_low)

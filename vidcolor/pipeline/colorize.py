@@ -72,14 +72,32 @@ def open_model_engine(options: ColorizeOptions) -> tuple[LoadedModel, Engine]:
     return model, engine
 
 
-def make_predictor(model: LoadedModel, engine: Engine, info: VideoInfo, writer: VideoWriter, options: ColorizeOptions) -> ChromaPredictor:
+def _check_references(src: Path, info: VideoInfo, options: ColorizeOptions):  # noqa: ANN202 (optional module)
+    """The film's references read and checked (UsageError before any decoding), or None."""
+    if not options.references:
+        return None
+    from vidcolor.reference.build import check_video_references
+
+    return check_video_references(src, info, options.references)
+
+
+def make_predictor(model: LoadedModel, engine: Engine, info: VideoInfo, writer: VideoWriter, options: ColorizeOptions,
+                   src: Path | None = None) -> ChromaPredictor:
+    plan = render_plan(model, engine, options, info.height, info.width, float(info.sample_aspect_ratio or 1))
+    guide = frame_number = None
+    if options.references and src is not None:
+        from vidcolor.reference.build import video_guide
+
+        guide, frame_number = video_guide(src, info, _check_references(src, info, options), plan.decoding.temperature)
     return ChromaPredictor(
         engine=engine,
         in_spec=info.chroma_spec,
         out_spec=ChromaSpec(info.chroma_spec.matrix, info.chroma_spec.full_range, writer.chroma_bits),
         chroma_shape=writer.chroma_shape,
-        plan=render_plan(model, engine, options, info.height, info.width, float(info.sample_aspect_ratio or 1)),
+        plan=plan,
         smoother=_make_smoother(options),
+        reference=guide,
+        frame_number=frame_number,
     )
 
 
@@ -109,13 +127,14 @@ def colorize(
     if options.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {options.batch_size}")
     info = probe(src).video
+    _check_references(src, info, options)
     model, engine = open_model_engine(options)
     meter = ProgressMeter(total=info.frames, callback=progress)
     start = time.perf_counter()
     with atomic_output(dst) as tmp:
         writer = VideoWriter(tmp, CONTAINER_FORMATS.get(dst.suffix.lower()), info, src, options.encode)
         reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel)
-        predictor = make_predictor(model, engine, info, writer, options)
+        predictor = make_predictor(model, engine, info, writer, options, src)
         try:
             _run_stages(reader, predictor, writer, options.batch_size, meter)
         except BaseException:
@@ -177,7 +196,7 @@ def colorize_segment(
     while True:
         writer = VideoWriter(part, container_format, info, None, options.encode)
         reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel, seek_pts=seek)
-        predictor = make_predictor(model, engine, info, writer, options)
+        predictor = make_predictor(model, engine, info, writer, options, src)
         try:
             concealed = _run_stages(_segment_frames(reader, segment.warm_from, segment.end_pts), predictor, writer,
                                     options.batch_size, meter, colour_from=segment.start_pts)
@@ -234,19 +253,19 @@ def _run_stages(
             if colour_from is not None and frame.pts < colour_from:
                 warm.append(frame)
                 if len(warm) == batch_size:
-                    predictor.warm_up([f.luma for f in warm])
+                    predictor.warm_up([f.luma for f in warm], [f.pts for f in warm])
                     warm = []
                 continue
             if warm:
-                predictor.warm_up([f.luma for f in warm])
+                predictor.warm_up([f.luma for f in warm], [f.pts for f in warm])
                 warm = []
             batch.append(frame)
             concealed += frame.concealed
             if len(batch) == batch_size:
-                coloured.put((batch, predictor([f.luma for f in batch])))
+                coloured.put((batch, predictor([f.luma for f in batch], [f.pts for f in batch])))
                 batch = []
         if batch:
-            coloured.put((batch, predictor([f.luma for f in batch])))
+            coloured.put((batch, predictor([f.luma for f in batch], [f.pts for f in batch])))
         coloured.close()
         encoder.join()
         finished = encoder.error is None

@@ -14,7 +14,7 @@ from vidcolor.media.image import read_rgb, write_rgb
 from vidcolor.pipeline.colorize import ColorizeResult, choose_model
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.outputs import atomic_output, check_paths
-from vidcolor.pipeline.predict import RenderPlan, predict_ab, render_plan, upsample_ab
+from vidcolor.pipeline.predict import Reference, RenderPlan, predict_ab, render_plan, upsample_ab
 
 
 def grey_l(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -23,10 +23,15 @@ def grey_l(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     return rgb_to_lab(x)[:, :1]
 
 
-def colorize_rgb(engine: Engine, rgb: np.ndarray, plan: RenderPlan) -> np.ndarray:
-    """(H, W, 3) uint8 RGB (its colour is ignored) to a colourised (H, W, 3) uint8 RGB."""
+def colorize_rgb(engine: Engine, rgb: np.ndarray, plan: RenderPlan, *,
+                 reference: Reference | None = None, frame: int | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 RGB (its colour is ignored) to a colourised (H, W, 3) uint8 RGB.
+
+    ``reference`` guides it (vidcolor/reference/); ``frame`` is the picture's number in its film, None for a still.
+    """
     lum = grey_l(rgb, engine.device)
-    ab = upsample_ab(predict_ab(engine, lum, plan), lum.shape[-2:])
+    frames = None if frame is None else [frame]
+    ab = upsample_ab(predict_ab(engine, lum, plan, reference=reference, frames=frames), lum.shape[-2:])
     out = lab_to_rgb(torch.cat([lum, ab], dim=1))
     return (out[0].permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
 
@@ -42,9 +47,20 @@ def colorize_image(src: Path | str, dst: Path | str, options: ColorizeOptions | 
     check_paths(src, dst, overwrite=options.overwrite)
     start = time.perf_counter()
     rgb = read_rgb(src)
+    refs = []
+    if options.references:
+        from vidcolor.reference.build import check_image_references
+
+        refs = check_image_references(rgb, options.references)  # before the model loads
     model = choose_model(options)
     engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
-    out = colorize_rgb(engine, rgb, render_plan(model, engine, options, *rgb.shape[:2]))
+    plan = render_plan(model, engine, options, *rgb.shape[:2])
+    guide = None
+    if refs:
+        from vidcolor.reference.guide import ReferenceGuide
+
+        guide = ReferenceGuide(refs, temperature=plan.decoding.temperature)
+    out = colorize_rgb(engine, rgb, plan, reference=guide)
     with atomic_output(dst) as tmp:
         write_rgb(tmp, out)
     return ColorizeResult(dst, 1, time.perf_counter() - start, model.label, engine.describe())

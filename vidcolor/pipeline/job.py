@@ -137,6 +137,13 @@ def colorize_job(
     options.encode.check(dst)
     start = time.perf_counter()
     info = probe(src).video
+    if options.references:
+        # read and checked here, before any decoding (each segment uses the same, cached, check);
+        # absolute, like the source: Ray workers run in other folders
+        from vidcolor.reference.build import check_video_references, resolved
+
+        options = resolved(options)
+        check_video_references(src, info, options.references)
     index = scan_frames(src)
     seconds = job.segment_seconds or default_segment_seconds(options, float(info.average_rate or 0) or None)
     work = Path(job.work_dir) if job.work_dir else default_work_dir(dst)

@@ -8,6 +8,7 @@ from pathlib import Path
 from vidcolor.defaults import DEFAULT_MODE, DEFAULT_STRENGTH, ON_ERROR_CHOICES, TEMPORAL_MODES
 from vidcolor.errors import UsageError
 from vidcolor.media.encode import EncodeOptions
+from vidcolor.reference.spec import ReferenceSpec, parse_reference
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -35,6 +36,9 @@ class ColorizeOptions:
         on_error: ``stop`` at the first undecodable frame, or ``skip`` (conceal) it.
         hwaccel: ``cuda`` for NVDEC decoding, None for software.
         random_seed: use seeded random weights (tests and benchmarks only).
+        references: colour references: ``IMAGE`` (a palette for the whole film) or
+            ``IMAGE@TIME`` (a keyframe: a coloured version of the picture at TIME, in seconds,
+            ``HH:MM:SS[.mmm]`` or ``#FRAME``); strings, paths or ``ReferenceSpec``.
     """
 
     model: str = "auto"
@@ -52,8 +56,14 @@ class ColorizeOptions:
     on_error: str = "stop"
     hwaccel: str | None = None
     random_seed: int | None = None
+    references: tuple[ReferenceSpec, ...] = ()
 
     def __post_init__(self) -> None:
+        refs = self.references
+        if isinstance(refs, (str, Path, ReferenceSpec)):
+            refs = (refs,)
+        # parsed here so a malformed time fails before anything loads; files are checked against the film later
+        object.__setattr__(self, "references", tuple(parse_reference(r) for r in refs))
         # checked here, before a model loads, so a typo costs a second and not a model load
         if self.temporal not in TEMPORAL_MODES:
             raise UsageError(f"--temporal must be {', '.join(TEMPORAL_MODES[:-1])} or {TEMPORAL_MODES[-1]}, not {self.temporal!r}")

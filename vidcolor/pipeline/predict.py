@@ -8,7 +8,7 @@ decoded are settled once per film by :func:`render_plan`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # probs (B,313,h,w) float32, low-res L (B,1,h,w) -> smoothed probs
 Smoother = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+# probs, low-res L (normalised), full-res L* (B,1,H,W), the pictures' numbers in the film (None: a still)
+# -> guided probs; see vidcolor/reference/guide.py
+Reference = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, Sequence[int] | None], torch.Tensor]
 
 # the network's input sides are multiples of this (EfficientNet's deepest stride)
 SHAPE_MULTIPLE = 32
@@ -78,11 +81,22 @@ def network_input(l_full: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return (l_small - 50) / 100
 
 
-def predict_probs(engine: Engine, l_full: torch.Tensor, shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The network's per-pixel bin distributions (B,313,h/4,w/4) float32 and the L at that resolution."""
+def predict_probs(
+    engine: Engine, l_full: torch.Tensor, shape: tuple[int, int], *,
+    reference: Reference | None = None, frames: Sequence[int] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The per-pixel bin distributions (B,313,h/4,w/4) float32 the smoother gets, and the L at that
+    resolution: softmax, then the references' reweighting (also for a segment's warm-up pictures).
+
+    References come before the smoother so that it averages distributions that already carry a
+    keyframe's colour and cannot wash it out (see vidcolor/reference/guide.py).
+    """
     x = network_input(l_full, shape)
     probs = probabilities(engine(x))
-    return probs, F.interpolate(x, size=probs.shape[-2:], mode="area")
+    l_low = F.interpolate(x, size=probs.shape[-2:], mode="area")
+    if reference is not None:
+        probs = reference(probs, l_low, l_full, frames)
+    return probs, l_low
 
 
 def predict_ab(
@@ -91,9 +105,14 @@ def predict_ab(
     plan: RenderPlan,
     *,
     smoother: Smoother | None = None,
+    reference: Reference | None = None,
+    frames: Sequence[int] | None = None,
 ) -> torch.Tensor:
-    """ab at the network's output resolution, (B,2,h/4,w/4) float32, for L (B,1,H,W) in [0,100]."""
-    probs, l_low = predict_probs(engine, l_full, plan.shape)
+    """ab at the network's output resolution, (B,2,h/4,w/4) float32, for L (B,1,H,W) in [0,100].
+
+    ``frames`` numbers the pictures in the film for ``reference`` (keyframes); None is a still image.
+    """
+    probs, l_low = predict_probs(engine, l_full, plan.shape, reference=reference, frames=frames)
     if smoother is not None:
         probs = smoother(probs, l_low)
     return plan.decoding(probs)

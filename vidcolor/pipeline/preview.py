@@ -77,6 +77,9 @@ def preview(
 
     Pictures are reached by seeking, so the cost does not grow with the film's length. Temporal
     smoothing does not apply to single pictures; what is shown is the per-frame colour.
+    With references, palette references colour every row, and each keyframe adds a row of
+    its own picture coloured as the run colours it; carrying keyframes through their shots
+    needs the run's decode of every picture, which a preview does not do.
 
     Raises:
         UsageError, MediaError, WeightsError, EngineError: as ``colorize``.
@@ -89,11 +92,28 @@ def preview(
     start = time.perf_counter()
     info = probe(src)
     duration = info.video.duration or info.duration or 0.0
-    grabbed = rgb_frames_at(src, preview_times(duration, frames))
+    times = preview_times(duration, frames)
+    numbers = [-1] * len(times)  # no keyframe is picture -1
+    refs = None
+    if options.references:
+        from vidcolor.reference.build import check_video_references
+
+        refs = check_video_references(src, info.video, options.references)  # before anything decodes
+        for r in refs.loaded:
+            if r.frame is not None:
+                times.append(max(0.0, (refs.pts[r.frame] - refs.pts[0]) * float(info.video.time_base)))
+                numbers.append(r.frame)
+    grabbed = rgb_frames_at(src, times)
     model = choose_model(options)
     engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
-    pairs = [(t, grey, colorize_rgb(engine, grey, render_plan(model, engine, options, *grey.shape[:2])))
-             for t, grey in grabbed]
+    guide = None
+    if refs is not None:
+        from vidcolor.reference.guide import ReferenceGuide
+
+        temperature = render_plan(model, engine, options, *grabbed[0][1].shape[:2]).decoding.temperature
+        guide = ReferenceGuide(refs.loaded, temperature=temperature)
+    pairs = [(t, grey, colorize_rgb(engine, grey, render_plan(model, engine, options, *grey.shape[:2]), reference=guide, frame=n))
+             for (t, grey), n in zip(grabbed, numbers)]
     with atomic_output(dst) as tmp:
         write_rgb(tmp, render_sheet(pairs))
     log.debug("preview of %s at %s", src, [round(t, 2) for t, _, _ in pairs])

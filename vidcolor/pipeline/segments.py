@@ -145,7 +145,16 @@ def output_options(options: ColorizeOptions) -> dict[str, object]:
     values = dataclasses.asdict(options)
     for name in _RUN_ONLY_OPTIONS:
         values.pop(name, None)
+    # a reference is its content, not its name: a keyframe re-coloured in place must not resume old segments
+    values["references"] = [{"reference": str(r), "sha256": _file_sha256(r.path)} for r in options.references]
     return json.loads(json.dumps(values, default=str))
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # reported as a one-line error when the references are checked
 
 
 @dataclass
