@@ -32,7 +32,7 @@ import torch
 
 from vidcolor.engines import open_engine
 from vidcolor.evaluate.report import sheet_image
-from vidcolor.evaluate.archival import FilmClip, Scores, colour_clip, film_clip, grey_rgb, score_clip, simulate_film
+from vidcolor.evaluate.archival import Scores, colour_clip, film_clip, grey_rgb, score_clip, simulate_film
 from vidcolor.media.seek import rgb_frames_at
 from vidcolor.models import get_weights, register_weights
 from vidcolor.models.loading import LoadedModel, load_model

@@ -14,7 +14,7 @@ import numpy as np
 from vidcolor.color.lab import ChromaSpec
 from vidcolor.engines import Engine, open_engine
 from vidcolor.errors import MediaError, UsageError
-from vidcolor.media import EncodeOptions, FrameReader, VideoInfo, VideoWriter, probe
+from vidcolor.media import FrameReader, VideoInfo, VideoWriter, probe
 from vidcolor.media.decode import DecodedFrame
 from vidcolor.models import LoadedModel, load_model
 from vidcolor.models.loading import has_local_weights
@@ -22,7 +22,7 @@ from vidcolor.pipeline.chroma import ChromaPredictor
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.predict import render_plan
 from vidcolor.pipeline.outputs import atomic_output, check_paths
-from vidcolor.pipeline.progress import Progress, ProgressCallback, ProgressMeter
+from vidcolor.pipeline.progress import ProgressCallback, ProgressMeter
 from vidcolor.pipeline.segments import Segment, SegmentResult
 from vidcolor.pipeline.stages import BoundedChannel, Cancelled, StageThread, produce
 
