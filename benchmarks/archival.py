@@ -32,7 +32,7 @@ import torch
 
 from vidcolor.engines import open_engine
 from vidcolor.evaluate.report import sheet_image
-from vidcolor.evaluate.archival import Scores, colour_clip, film_clip, grey_rgb, score_clip, simulate_film
+from vidcolor.evaluate.archival import Scores, colour_clip, film_clip, fit_long_side, grey_rgb, score_clip, simulate_film
 from vidcolor.media.seek import rgb_frames_at
 from vidcolor.models import get_weights, register_weights
 from vidcolor.models.loading import LoadedModel, load_model
@@ -52,21 +52,27 @@ def parse_variant(text: str) -> tuple[str, str, dict[str, str]]:
     return name, model, dict(p.split("=", 1) for p in pairs)
 
 
+def register_candidate(name: str, model: str, weights: Path | None, meta: str | None) -> tuple[str, Path | None]:
+    """Register ``<arch>.<name>``: the weights record of ``model`` with another weights file
+    and/or ``meta`` ``aspect`` or ``square``, so that the real run reads the same settings.
+    Returns the model name to run and the weights file to load (None: as ``model`` is)."""
+    if weights is None and meta is None:
+        return model, None
+    base = get_weights(model)
+    amended = dict(base.meta)
+    if meta in ("aspect", "square"):
+        amended["aspect_true"] = meta == "aspect"
+    name = f"{base.arch}.{name}"
+    register_weights(base.arch, replace(base, name=name, sha256="", packaged=None, meta=amended,
+                                        filename=weights.name if weights else base.filename))
+    return name, weights or base.packaged_path()
+
+
 def variant_model(name: str, model: str, fields: dict[str, str]) -> tuple[LoadedModel, ColorizeOptions]:
-    """The loaded network and the run options of one variant. A variant with its own weights file
-    or ``meta=`` is registered as ``<arch>.<name>``, a record carrying the amended meta, so that
-    the real run reads the same settings."""
-    weights = Path(fields["weights"]) if "weights" in fields else None
-    if weights is not None or "meta" in fields:
-        base = get_weights(model)
-        meta = dict(base.meta)
-        if fields.get("meta") in ("aspect", "square"):
-            meta["aspect_true"] = fields["meta"] == "aspect"
-        model = f"{base.arch}.{name}"
-        register_weights(base.arch, replace(base, name=model, sha256="", packaged=None, meta=meta,
-                                            filename=weights.name if weights else base.filename))
-        if weights is None:
-            weights = base.packaged_path()
+    """The loaded network and the run options of one variant; one with its own weights file or
+    ``meta=`` runs as a registered candidate (see ``register_candidate``)."""
+    model, weights = register_candidate(name, model, Path(fields["weights"]) if "weights" in fields else None,
+                                        fields.get("meta"))
     loaded = load_model(model, weights_path=weights)
     gate = tuple(float(x) for x in fields["gate"].split(":")) if "gate" in fields else None
     options = ColorizeOptions(
@@ -78,11 +84,7 @@ def variant_model(name: str, model: str, fields: dict[str, str]) -> tuple[Loaded
 
 
 def _photo_film(path: Path, index: int, max_side: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    rgb = read_rgb(path)
-    h, w = rgb.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    if scale < 1:
-        rgb = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    rgb = fit_long_side(read_rgb(path), max_side)
     grey = simulate_film(rgb[None], PHOTO_STOCKS[index % 2], seed=index, flicker=0.0)[0]
     return rgb, grey
 

@@ -18,7 +18,6 @@ import argparse
 import itertools
 import json
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +28,13 @@ from vidcolor.color.decoding import Decoding
 from vidcolor.color.lab import lab_to_rgb
 from vidcolor.engines import open_engine
 from vidcolor.evaluate.archival import SCORE_SIDE, Scores, film_clip
-from vidcolor.models import get_weights, register_weights
 from vidcolor.models.loading import load_model
 from vidcolor.pipeline import ColorizeOptions
 from vidcolor.pipeline.image import grey_l
 from vidcolor.pipeline.predict import predict_probs, render_plan
 from vidcolor.train.data import list_images
 
-from archival import SHARED, _photo_film  # noqa: E402  (sibling benchmark script)
+from archival import SHARED, _photo_film, register_candidate  # noqa: E402  (sibling benchmark script)
 
 
 def _score_size(h: int, w: int) -> tuple[int, int]:
@@ -68,15 +66,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
 
-    model = args.model
-    if args.weights is not None or args.meta:
-        base = get_weights(model)
-        meta = dict(base.meta)
-        if args.meta:
-            meta["aspect_true"] = args.meta == "aspect"
-        model = f"{base.arch}.tuning"
-        register_weights(base.arch, replace(base, name=model, sha256="", packaged=None, meta=meta))
-    loaded = load_model(model, weights_path=args.weights or get_weights(args.model).packaged_path())
+    model, weights = register_candidate("tuning", args.model, args.weights, args.meta)
+    loaded = load_model(model, weights_path=weights)
     engine = open_engine(loaded, device="cpu", max_batch=8)
     log_w = None
     if args.prior is not None:

@@ -37,8 +37,9 @@ def evaluate(
     With colour video, each clip is first made into black-and-white film (stock, grain,
     flicker, blur), then coloured by the real pipeline and scored against its own colour.
     """
-    if _videos(images):
-        _evaluate_videos(_videos(images), out, model=model, weights=weights, temperature=temperature, device=device,
+    clips = _videos(images)
+    if clips:
+        _evaluate_videos(clips, out, model=model, weights=weights, temperature=temperature, device=device,
                          stocks=tuple(stock or ("ortho", "pan")), frames=frames)
         return
     from vidcolor.evaluate import EvalConfig, markdown_table, write_report

@@ -140,9 +140,10 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)
 
 
-def _for_scoring(rgb: np.ndarray) -> np.ndarray:
+def fit_long_side(rgb: np.ndarray, side: int) -> np.ndarray:
+    """The picture area-downscaled so its long side is at most ``side`` (never enlarged)."""
     h, w = rgb.shape[:2]
-    scale = min(1.0, SCORE_SIDE / max(h, w))
+    scale = min(1.0, side / max(h, w))
     if scale == 1.0:
         return rgb
     return cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
@@ -165,7 +166,7 @@ class Scores:
 
     def add(self, out_rgb: np.ndarray, truth_rgb: np.ndarray, *, ciede: bool = True) -> None:
         """One picture: (H, W, 3) uint8 output and truth of the same size."""
-        out_rgb, truth_rgb = _for_scoring(out_rgb), _for_scoring(truth_rgb)
+        out_rgb, truth_rgb = fit_long_side(out_rgb, SCORE_SIDE), fit_long_side(truth_rgb, SCORE_SIDE)
         out_lab, truth_lab = _lab(out_rgb), _lab(truth_rgb)
         ab_o, ab_t = out_lab[..., 1:], truth_lab[..., 1:]
         chroma_o, chroma_t = np.linalg.norm(ab_o, axis=-1), np.linalg.norm(ab_t, axis=-1)

@@ -65,26 +65,27 @@ def _label_band(names: list[str], height: int) -> np.ndarray:
 def contact_sheet(result: EvalResult, height: int = 128) -> np.ndarray:
     """(H, W, 3) uint8 RGB: rows grayscale / each method / truth, each named in a column on the left,
     then one column per sampled image."""
-    rows = []
-    for _, images in result.sheet_rows:
-        tiles = [cv2.resize(im.astype(np.float32), (max(1, round(im.shape[1] * height / im.shape[0])), height),
-                            interpolation=cv2.INTER_AREA) for im in images]
-        rows.append(np.concatenate(tiles, axis=1))
-    pictures = (np.clip(np.concatenate(rows, axis=0), 0, 1) * 255).round().astype(np.uint8)
-    # beside the pictures, not over them: a label would hide the colours being compared
-    return np.concatenate([_label_band([name for name, _ in result.sheet_rows], height), pictures], axis=1)
+    return sheet_image([(name, [im.astype(np.float32) for im in images]) for name, images in result.sheet_rows], height)
 
 
 def sheet_image(rows: list[tuple[str, list[np.ndarray]]], height: int = 144) -> np.ndarray:
-    """(H, W, 3) uint8 RGB: one row per (name, uint8 RGB pictures), each named on the left."""
+    """(H, W, 3) uint8 RGB: one row per (name, RGB pictures), each row named in a column on the left.
+
+    Pictures are uint8, or float in [0, 1] (resized as float and rounded once, at the end).
+    """
     pictures = []
     for _, images in rows:
         tiles = [cv2.resize(im, (max(1, round(im.shape[1] * height / im.shape[0])), height), interpolation=cv2.INTER_AREA)
                  for im in images]
         pictures.append(np.concatenate(tiles, axis=1))
     width = max(p.shape[1] for p in pictures)
-    pictures = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in pictures]
-    return np.concatenate([_label_band([name for name, _ in rows], height), np.concatenate(pictures, axis=0)], axis=1)
+    white = 255 if pictures[0].dtype == np.uint8 else 1.0
+    sheet = np.concatenate([np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=white)
+                            for p in pictures], axis=0)
+    if sheet.dtype != np.uint8:
+        sheet = (np.clip(sheet, 0, 1) * 255).round().astype(np.uint8)
+    # beside the pictures, not over them: a label would hide the colours being compared
+    return np.concatenate([_label_band([name for name, _ in rows], height), sheet], axis=1)
 
 
 def plot_auc(result: EvalResult, path: Path) -> None:

@@ -106,14 +106,13 @@ def preview(
     grabbed = rgb_frames_at(src, times)
     model = choose_model(options)
     engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
+    plan = render_plan(model, engine, options, *grabbed[0][1].shape[:2])  # the pictures of one film share a size
     guide = None
     if refs is not None:
         from vidcolor.reference.guide import ReferenceGuide
 
-        temperature = render_plan(model, engine, options, *grabbed[0][1].shape[:2]).decoding.temperature
-        guide = ReferenceGuide(refs.loaded, temperature=temperature)
-    pairs = [(t, grey, colorize_rgb(engine, grey, render_plan(model, engine, options, *grey.shape[:2]), reference=guide, frame=n))
-             for (t, grey), n in zip(grabbed, numbers)]
+        guide = ReferenceGuide(refs.loaded, temperature=plan.decoding.temperature)
+    pairs = [(t, grey, colorize_rgb(engine, grey, plan, reference=guide, frame=n)) for (t, grey), n in zip(grabbed, numbers)]
     with atomic_output(dst) as tmp:
         write_rgb(tmp, render_sheet(pairs))
     log.debug("preview of %s at %s", src, [round(t, 2) for t, _, _ in pairs])
