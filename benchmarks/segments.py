@@ -27,8 +27,9 @@ sys.path.insert(0, str(REPO))
 from tests.streams import clip_prefix  # noqa: E402 (the prefixes the split-job tests run on)
 from vidcolor.media import EncodeOptions  # noqa: E402
 from vidcolor.pipeline import ColorizeOptions, colorize  # noqa: E402
-from vidcolor.pipeline.job import colorize_job  # noqa: E402
-from vidcolor.pipeline.segments import JobOptions, default_segment_seconds  # noqa: E402
+from vidcolor.cluster import RayRunner  # noqa: E402
+from vidcolor.jobs import colorize_job  # noqa: E402
+from vidcolor.jobs.plan import JobOptions, default_segment_seconds  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "media" / "bw"
 CLIPS = ("moviepy_chaplin.mp4", "hackverify_steamboat_willie_1928.mp4")
@@ -76,8 +77,8 @@ def main() -> None:
             projected = 100 * per_segment / default_segment_s
             ray_cells = "| |"
             if args.workers:
-                ray_job = JobOptions(segment_seconds=args.segment_seconds, cluster="local", workers=args.workers)
-                t_ray, _, _ = timed(colorize_job, src, tmp / f"ray-{clip.stem}.mp4", options, ray_job)
+                runner = RayRunner("local", workers=args.workers)
+                t_ray, _, _ = timed(colorize_job, src, tmp / f"ray-{clip.stem}.mp4", options, job, runner=runner)
                 ray_cells = f"| {t_ray:.1f} | {t_plain / t_ray:.2f}x |"
             print(f"| {clip.name} | {plain.frames} | {t_plain:.1f} ({cpu_plain:.1f}) | {t_split:.1f} ({cpu_split:.1f}) "
                   f"| {segments} | {per_segment:.2f} "

@@ -207,7 +207,7 @@ def _child(argv: list[str], stderr_path: str, preload: list[str]) -> None:
 
 # `vidcolor run` imports torch and the pipeline only when it runs (the CLI itself starts
 # without them); the forkserver imports them once so that every case starts warm
-RUN_MODULES = ("vidcolor.pipeline.job", "vidcolor.pipeline.batch", "vidcolor.pipeline.image", "vidcolor.media.image")
+RUN_MODULES = ("vidcolor.jobs.job", "vidcolor.jobs.batch", "vidcolor.pipeline.image", "vidcolor.media.image")
 
 
 class CliRunner:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import media
 from vidcolor.cli.main import main
-from vidcolor.pipeline.batch import find_videos, output_for
+from vidcolor.jobs.batch import find_videos, output_for
 
 TINY = ["--model", "tiny", "--random-weights", "0", "--preset", "ultrafast", "-q"]
 

@@ -109,7 +109,7 @@ def test_reference_syntax_keeps_at_signs_in_names() -> None:
 
 
 def test_library_options_take_strings_and_fingerprint_the_content(tmp_path: Path) -> None:
-    from vidcolor.pipeline.segments import output_options
+    from vidcolor.jobs.plan import output_options
 
     key = write_png(colour_field(36, 64), tmp_path / "key.png")
     options = ColorizeOptions(references=f"{key}@#3")
@@ -226,8 +226,8 @@ def recoloured(rgb: np.ndarray) -> np.ndarray:
 def test_split_job_equals_plain_run_with_a_keyframe_across_the_boundary(tmp_path: Path) -> None:
     from vidcolor.media import probe
     from vidcolor.media.segments import scan_frames
-    from vidcolor.pipeline.job import colorize_job
-    from vidcolor.pipeline.segments import JobOptions
+    from vidcolor.jobs import colorize_job
+    from vidcolor.jobs.plan import JobOptions
     from vidcolor.reference.shots import scan_shots
 
     src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 3.0)
@@ -431,8 +431,8 @@ def test_ray_workers_carry_a_keyframe_given_by_a_relative_path(tmp_path: Path, m
     from tests.conftest import _register_tiny
     from tests.test_segments import ROOT, assert_same_film
     from vidcolor.cluster import RayRunner
-    from vidcolor.pipeline.job import colorize_job
-    from vidcolor.pipeline.segments import JobOptions
+    from vidcolor.jobs import colorize_job
+    from vidcolor.jobs.plan import JobOptions
 
     src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 3.0)
     with av.open(str(src)) as c:
@@ -443,6 +443,6 @@ def test_ray_workers_carry_a_keyframe_given_by_a_relative_path(tmp_path: Path, m
     monkeypatch.chdir(tmp_path)
     options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, encode=FFV1, references=("key.png@#10",))
     runner = RayRunner("local", workers=2, setup=_register_tiny, runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
-    colorize_job(src, tmp_path / "ray.mkv", options, JobOptions(segment_seconds=1.0, cluster="local", workers=2), runner=runner)
+    colorize_job(src, tmp_path / "ray.mkv", options, JobOptions(segment_seconds=1.0), runner=runner)
     colorize(src, tmp_path / "plain.mkv", options)
     assert_same_film(tmp_path / "plain.mkv", tmp_path / "ray.mkv", lossless=True, chroma_tolerance=1)

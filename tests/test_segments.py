@@ -21,9 +21,10 @@ from tests.streams import clip_prefix, packets, psnr, summarize
 from vidcolor.media import EncodeOptions
 from vidcolor.media.segments import FrameIndex, scan_frames
 from vidcolor.pipeline import ColorizeOptions, colorize
-from vidcolor.pipeline.job import LocalRunner, SegmentDone, SegmentJob, colorize_job, default_work_dir
+from vidcolor.jobs.job import colorize_job, default_work_dir
+from vidcolor.jobs.segment import LocalRunner, SegmentDone, SegmentJob
 from vidcolor.pipeline.progress import Progress, ProgressMeter
-from vidcolor.pipeline.segments import (
+from vidcolor.jobs.plan import (
     MANIFEST_NAME,
     JobOptions,
     Manifest,
@@ -274,7 +275,7 @@ def test_local_ray_cluster_equals_the_single_process_run(tmp_path, monkeypatch) 
     # shared CI machines run near Ray's 95 % memory line because of other jobs; our workers are small
     monkeypatch.setenv("RAY_memory_monitor_refresh_ms", "0")
     src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 3.0)
-    job = JobOptions(segment_seconds=1.0, cluster="local", workers=2)
+    job = JobOptions(segment_seconds=1.0)
     options = ColorizeOptions(model="tiny", random_seed=0, batch_size=16, encode=EncodeOptions(codec="ffv1"))
     from tests.conftest import _register_tiny
     from vidcolor.cluster import RayRunner

@@ -1,7 +1,7 @@
 """Defaults and choices that the CLI shows in its help, defined once and importing nothing.
 
 The modules that act on them (``media.encode``, ``temporal.smoothers``,
-``pipeline.segments``, ``pipeline.preview``, ``engines.onnx_export``) import them
+``jobs.plan``, ``pipeline.preview``, ``engines.onnx_export``) import them
 from here and re-export them under their old names. Keeping them apart from those
 modules lets ``vidcolor --help`` build its option list without importing torch,
 OpenCV or PyAV.
@@ -33,7 +33,7 @@ DEFAULT_MODE = "ema"
 # weight of the previous state on a pixel whose luma did not change (SmootherParams.strength)
 DEFAULT_STRENGTH = 0.9
 
-# ---- segmented jobs (vidcolor.pipeline.segments) -------------------------------------------
+# ---- segmented jobs (vidcolor.jobs.plan) -------------------------------------------
 
 # Per segment the job pays one seek, a decode from the keyframe before it, an encoder
 # start and flush, and (with smoothing) the warm-up frames' inference, which dominates:

@@ -31,9 +31,10 @@ from vidcolor.errors import UsageError
 
 if TYPE_CHECKING:
     from vidcolor.pipeline import ColorizeOptions
-    from vidcolor.pipeline.batch import BatchItem
+    from vidcolor.jobs import JobOptions
+    from vidcolor.jobs.batch import BatchItem
+    from vidcolor.jobs.segment import SegmentRunner
     from vidcolor.pipeline.colorize import ColorizeResult
-    from vidcolor.pipeline.segments import JobOptions
 
 log = logging.getLogger("vidcolor")
 
@@ -59,7 +60,8 @@ def run(
     quiet: QuietOpt = False,
     random_weights: SeedOpt = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="With a folder: include its sub-folders.")] = False,
-    segment_seconds: Annotated[float | None, typer.Option(min=0.1, help=f"Split into segments of about this length (default: {DEFAULT_SEGMENT_SECONDS:g} s or more, keeping the overhead under 2 %; films longer than that are split).", show_default=False)] = None,
+    segment_seconds: Annotated[float | None, typer.Option(min=0.0, help=f"Split into segments of about this length (default: {DEFAULT_SEGMENT_SECONDS:g} s or more, keeping the overhead under 2 %; films longer than that are split); 0 never splits.", show_default=False)] = None,
+    split: Annotated[bool | None, typer.Option("--split/--no-split", help="Force a resumable split job, or a single pass (default: split films longer than one segment).", show_default=False)] = None,
     work_dir: Annotated[Path | None, typer.Option(help="Folder for finished segments (default: hidden, beside the output).", file_okay=False)] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue an interrupted job from its finished segments.")] = True,
     cluster: Annotated[str | None, typer.Option(help="Run segments on Ray: local, or ray://HOST:PORT.")] = None,
@@ -73,8 +75,7 @@ def run(
     from vidcolor.media.image import is_image
     from vidcolor.pipeline import ColorizeOptions
     from vidcolor.pipeline.image import colorize_image
-    from vidcolor.pipeline.job import colorize_auto
-    from vidcolor.pipeline.segments import JobOptions
+    from vidcolor.jobs import JobOptions, colorize_auto
 
     options = ColorizeOptions(
         model=model,
@@ -93,20 +94,20 @@ def run(
         random_seed=random_weights,
         references=reference_specs(reference, references),
     )
-    job = JobOptions(segment_seconds=segment_seconds, work_dir=work_dir, resume=resume,
-                     cluster=cluster, workers=workers)
-    # an explicit segment length or work folder asks for a split job even on a short film
-    split = True if segment_seconds is not None or work_dir is not None else None
+    if split is None and (segment_seconds or work_dir is not None):
+        split = True  # an explicit segment length or work folder asks for a split job even on a short film
+    job = JobOptions(segment_seconds=segment_seconds, work_dir=work_dir, resume=resume, split=split)
+    runner = _cluster_runner(cluster, workers, job)
     if input.is_dir():
         if work_dir is not None:
             raise UsageError("--work-dir names one job's folder; with a folder input each film gets its own")
-        _run_folder(input, output, options, job, split=split, recursive=recursive, quiet=quiet)
+        _run_folder(input, output, options, job, runner, recursive=recursive, quiet=quiet)
         return
     if is_image(input):
         result = colorize_image(input, output, options)
     else:
         with progress_bar(enabled=not quiet, label=input.name) as update:
-            result = colorize_auto(input, output, options, job, split=split, progress=update)
+            result = colorize_auto(input, output, options, job, runner=runner, progress=update)
     log.info("wrote %s: %d frames in %.1f s (%.1f fps)", result.output, result.frames, result.seconds, result.fps)
     if result.concealed_frames:
         log.warning("%d frames could not be decoded and were concealed", result.concealed_frames)
@@ -115,11 +116,23 @@ def run(
 _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 
 
-def _run_folder(folder: Path, out_folder: Path, options: ColorizeOptions, job: JobOptions, *, split: bool | None,
+def _cluster_runner(cluster: str | None, workers: int | None, job: JobOptions) -> SegmentRunner | None:
+    if cluster is None:
+        if workers is not None:
+            raise UsageError("--workers sizes a Ray cluster; give --cluster too")
+        return None
+    if job.never_split:
+        raise UsageError("--cluster colours the segments of a split job; drop --no-split or --segment-seconds 0")
+    from vidcolor.cluster import RayRunner
+
+    return RayRunner(cluster, workers=workers)
+
+
+def _run_folder(folder: Path, out_folder: Path, options: ColorizeOptions, job: JobOptions, runner: SegmentRunner | None, *,
                 recursive: bool, quiet: bool) -> None:
     """Every video in ``folder`` into ``out_folder``; a summary table; exit 1 when any failed."""
-    from vidcolor.pipeline.batch import plan_batch, run_batch
-    from vidcolor.pipeline.job import colorize_auto
+    from vidcolor.jobs import colorize_auto
+    from vidcolor.jobs.batch import plan_batch, run_batch
 
     if out_folder.suffix and not out_folder.exists():
         raise UsageError(f"with a folder input, -o names a folder, not {out_folder.name!r}")
@@ -131,7 +144,7 @@ def _run_folder(folder: Path, out_folder: Path, options: ColorizeOptions, job: J
 
     def run_one(src: Path, dst: Path) -> ColorizeResult:
         with progress_bar(enabled=not quiet, label=str(src.relative_to(folder))) as update:
-            return colorize_auto(src, dst, options, job, split=split, progress=update)
+            return colorize_auto(src, dst, options, job, runner=runner, progress=update)
 
     run_batch(items, run_one)
     _print_summary(folder, items)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from vidcolor.errors import EngineError, UsageError
+from vidcolor.jobs.plan import Segment, SegmentResult
+from vidcolor.jobs.segment import SegmentDone, SegmentJob, run_segment
 from vidcolor.pipeline.colorize import open_model_engine
-from vidcolor.pipeline.job import SegmentDone, SegmentJob, run_segment
 from vidcolor.pipeline.progress import ProgressMeter
-from vidcolor.pipeline.segments import Segment, SegmentResult
 
 log = logging.getLogger(__name__)
 

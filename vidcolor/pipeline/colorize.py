@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,6 @@ from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.predict import render_plan
 from vidcolor.pipeline.outputs import atomic_output, check_paths
 from vidcolor.pipeline.progress import ProgressCallback, ProgressMeter
-from vidcolor.pipeline.segments import Segment, SegmentResult
 from vidcolor.pipeline.stages import BoundedChannel, Cancelled, StageThread, produce
 
 log = logging.getLogger(__name__)
@@ -136,7 +135,7 @@ def colorize(
         reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel)
         predictor = make_predictor(model, engine, info, writer, options, src)
         try:
-            _run_stages(reader, predictor, writer, options.batch_size, meter)
+            run_stages(reader, predictor, writer, options.batch_size, meter)
         except BaseException:
             writer.abort()
             raise
@@ -154,70 +153,7 @@ def colorize(
     )
 
 
-class _SeekMissed(Exception):
-    """The demuxer's seek landed after the pictures a segment needs."""
-
-
-def _segment_frames(reader: FrameReader, warm_from: int, end: int | None) -> Iterator[DecodedFrame]:
-    """The pictures from ``warm_from`` up to (not including) ``end``, out of a reader that seeked near them."""
-    first = True
-    for frame in reader:
-        if first and reader.seek_pts is not None and frame.pts > warm_from:
-            raise _SeekMissed
-        first = False
-        if frame.pts < warm_from:
-            continue
-        if end is not None and frame.pts >= end:
-            return
-        yield frame
-
-
-def colorize_segment(
-    src: Path,
-    part: Path,
-    container_format: str | None,
-    info: VideoInfo,
-    segment: Segment,
-    options: ColorizeOptions,
-    model: LoadedModel,
-    engine: Engine,
-    meter: ProgressMeter,
-) -> SegmentResult:
-    """Colour one segment's pictures into ``part``, video only, keeping the source's pts.
-
-    The smoother (if any) first sees the pictures from ``segment.warm_from``, which are not written.
-    Concealed frames are counted among those written only: the reader also decodes pictures
-    of earlier segments (warm-up, the keyframe before a cut), which those segments count.
-
-    Raises:
-        MediaError: as ``colorize``, or the segment did not decode to the expected pictures.
-    """
-    seek: int | None = segment.warm_from
-    while True:
-        writer = VideoWriter(part, container_format, info, None, options.encode)
-        reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel, seek_pts=seek)
-        predictor = make_predictor(model, engine, info, writer, options, src)
-        try:
-            concealed = _run_stages(_segment_frames(reader, segment.warm_from, segment.end_pts), predictor, writer,
-                                    options.batch_size, meter, colour_from=segment.start_pts)
-        except _SeekMissed:
-            # some demuxers seek by decode time and overshoot; decoding from the start is always right
-            log.debug("seek to pts %s overshot; segment %d decodes from the start", seek, segment.index)
-            writer.abort()
-            seek = None
-            continue
-        except BaseException:
-            writer.abort()
-            raise
-        writer.close()
-        break
-    if writer.frames_written != segment.frames:
-        raise MediaError(f"{src}: segment {segment.index} decoded to {writer.frames_written} pictures, "
-                         f"expected {segment.frames}; run without segments")
-    return SegmentResult(writer.frames_written, concealed)
-
-
-def _run_stages(
+def run_stages(
     frames: Iterable[DecodedFrame],
     predictor: ChromaPredictor,
     writer: VideoWriter,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidcolor.defaults import DEFAULT_SEGMENT_SECONDS
+from vidcolor.errors import UsageError
 from vidcolor.media.segments import FrameIndex
 from vidcolor.pipeline.options import ColorizeOptions
 
@@ -33,23 +34,35 @@ _RUN_ONLY_OPTIONS = ("device", "engine", "batch_size", "overwrite", "hwaccel")
 
 @dataclass(frozen=True)
 class JobOptions:
-    """How a long job is split and where its finished segments are kept.
+    """Whether and how a long job is split, and where its finished segments are kept.
 
     Attributes:
         segment_seconds: target length of a segment (cuts snap to a nearby keyframe); None
-            picks one that keeps the overhead under 2 %, see ``default_segment_seconds``.
+            picks one that keeps the overhead under 2 %, see ``default_segment_seconds``;
+            0 never splits.
         work_dir: folder for finished segments and the manifest; None puts
             ``.<output name>.vidcolor-work/`` beside the output.
         resume: continue from a matching manifest (False always starts over).
-        cluster: None runs segments in this process; ``local`` or ``ray://HOST:PORT`` on Ray.
-        workers: Ray workers to start (None: one per GPU, else one per two CPU cores).
+        split: True splits even a short film, False never splits, None splits films longer
+            than one segment (by their packets, not by what the header claims).
     """
 
     segment_seconds: float | None = None
     work_dir: Path | None = None
     resume: bool = True
-    cluster: str | None = None
-    workers: int | None = None
+    split: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.segment_seconds is not None and self.segment_seconds < 0:
+            raise UsageError(f"--segment-seconds must be 0 (no split) or more, not {self.segment_seconds:g}")
+        if self.segment_seconds == 0 and self.split:
+            raise UsageError("--segment-seconds 0 turns splitting off; it cannot be combined with a split job")
+        if self.split is False and self.work_dir is not None:
+            raise UsageError("--work-dir keeps the segments of a split job; drop it or drop --no-split")
+
+    @property
+    def never_split(self) -> bool:
+        return self.split is False or self.segment_seconds == 0
 
 
 @dataclass
