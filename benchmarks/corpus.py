@@ -2,11 +2,16 @@
 
 Cases: all of ../shared/media/edge/ and, for each black-and-white clip, its damaged
 family from tests/corpus.py (an excerpt with the moov box at the end, a zeroed header,
-10 truncations, --flip-sets variants with 50 flipped bits each), reproducible from --seed.
+10 truncations, --flip-sets variants with 50 flipped bits each) and its archive family
+(picture size changes in MP4/MKV/TS, 10 truncations each with and without the moov box
+at the end, header durations 10x/100x too long and 10x too short, a thumbnail or second
+angle stream, MPEG-2 packets without pictures), reproducible from --seed. The archive
+family runs three ways: plain (--no-split), split (--segment-seconds 0.3) and auto.
 Each runs the CLI entry point in its own process (forked from a warm forkserver) and
-is judged: valid output (decodes, as many frames as reported), clean error (non-zero,
-one ``vidcolor: error:`` line), hang (killed at --timeout), leftovers (output or
-``.*.vidcolor-partial-*`` after a failure), traceback, input changed.
+is judged: valid output (decodes, as many frames as reported, every picture that decodes
+from the input at its own time), clean error (non-zero, one ``vidcolor: error:`` line),
+hang (killed at --timeout), leftovers (output, work folder or ``.*.vidcolor-partial-*``
+after a failure), traceback, input changed.
 
 Run from the repository root:
 
@@ -25,17 +30,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.corpus import CaseResult, CliRunner, damaged_variants, run_case  # noqa: E402
+from tests.corpus import CaseResult, CliRunner, archive_variants, damaged_variants, run_case  # noqa: E402
 
 SHARED_MEDIA = REPO.parent / "shared" / "media"
 CLIPS = ("bw/moviepy_chaplin.mp4", "bw/hackverify_steamboat_willie_1928.mp4")
 
 
-def cases(work: Path, seed: int, seconds: float, flip_sets: int) -> list[tuple[str, Path]]:
-    found = [(f"edge/{p.name}", p) for p in sorted((SHARED_MEDIA / "edge").iterdir()) if p.is_file()]
+PATHS = {"plain": ("--no-split",), "split": ("--segment-seconds", "0.3"), "auto": ()}
+
+
+def cases(work: Path, seed: int, seconds: float, flip_sets: int) -> list[tuple[str, Path, tuple[str, ...]]]:
+    """(name, file, extra CLI arguments) of every case."""
+    found = [(f"edge/{p.name}", p, ()) for p in sorted((SHARED_MEDIA / "edge").iterdir()) if p.is_file()]
     for i, clip in enumerate(CLIPS):
         variants = damaged_variants(SHARED_MEDIA / clip, work / f"variants{i}", seed=seed + i, seconds=seconds, flip_sets=flip_sets)
-        found += [(v.name, v.path) for v in variants]
+        found += [(v.name, v.path, ()) for v in variants]
+    for i, clip in enumerate(CLIPS):
+        variants = archive_variants(SHARED_MEDIA / clip, work / f"archive{i}", seed=seed + i, seconds=seconds)
+        found += [(f"{v.name} [{path}]", v.path, args) for v in variants for path, args in PATHS.items()]
     return found
 
 
@@ -49,7 +61,8 @@ def table(results: list[CaseResult]) -> str:
         ("tracebacks", sum(r.traceback for r in results)),
         ("internal errors", sum("internal error" in r.stderr for r in results)),
         ("inputs changed", sum(r.input_changed for r in results)),
-        ("other rule broken", sum(bool(r.problems()) and not (r.hung or r.leftovers or r.traceback or r.input_changed or "internal error" in r.stderr) for r in results)),
+        ("pictures or times not the input's", sum(r.timing_error is not None for r in results)),
+        ("other rule broken", sum(bool(r.problems()) and not (r.hung or r.leftovers or r.traceback or r.input_changed or r.timing_error or "internal error" in r.stderr) for r in results)),
     ]
     return "\n".join(["| measure | count |", "|---|---:|", *(f"| {k} | {v} |" for k, v in rows)])
 
@@ -69,12 +82,12 @@ def main() -> None:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vidcolor-corpus-") as tmp:
         work = Path(tmp)
-        for i, (name, path) in enumerate(cases(work, args.seed, args.seconds, args.flip_sets)):
-            result = run_case(runner, name, path, work / f"run{i}", timeout=args.timeout, extra=extra)
+        for i, (name, path, path_args) in enumerate(cases(work, args.seed, args.seconds, args.flip_sets)):
+            result = run_case(runner, name, path, work / f"run{i}", timeout=args.timeout, extra=(*extra, *path_args))
             results.append(result)
             verdict = "valid" if result.valid_output else "clean error" if result.clean_error else "PROBLEM"
             last = (result.error_lines or [""])[0][len("vidcolor: error: "):][:110]
-            print(f"{name:70s} {verdict:12s} exit {result.exit_code} {result.seconds:6.1f} s  {result.output_frames or ''}  {last}", flush=True)
+            print(f"{name:80s} {verdict:12s} exit {result.exit_code} {result.seconds:6.1f} s  {result.output_frames or ''}  {last}", flush=True)
             for problem in result.problems():
                 print(f"    !! {problem}", flush=True)
     print()

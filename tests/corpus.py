@@ -23,6 +23,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -131,6 +132,181 @@ def damaged_variants(src: Path, folder: Path, *, seed: int, seconds: float = 1.0
     return variants
 
 
+# ---- archive inputs: size changes, lying headers, extra streams, empty packets ---------------
+
+ARCHIVE_RATE = 24
+# container format -> file suffix, for the size-change family
+SIZE_CHANGE_FORMATS = {"mp4": "mp4", "matroska": "mkv", "mpegts": "ts"}
+
+
+def _pictures(src: Path, count: int, size: tuple[int, int]) -> list[av.VideoFrame]:
+    with av.open(str(src)) as container:
+        out = []
+        for frame in container.decode(video=0):
+            out.append(frame.reformat(width=size[0], height=size[1], format="yuv420p"))
+            if len(out) == count:
+                return out
+    return out
+
+
+def _annexb(frames: list[av.VideoFrame], rate: int) -> bytes:
+    """H.264 with its parameter sets in-band (no global header), so encodes concatenate into one stream."""
+    enc = av.CodecContext.create("libx264", "w")
+    enc.width, enc.height, enc.pix_fmt = frames[0].width, frames[0].height, "yuv420p"
+    enc.time_base, enc.framerate = Fraction(1, rate), Fraction(rate)
+    enc.options = {"preset": "ultrafast", "bframes": "0", "g": "12"}
+    data = bytearray()
+    for i, frame in enumerate(frames):
+        frame.pts = i
+        data += b"".join(bytes(p) for p in enc.encode(frame))
+    data += b"".join(bytes(p) for p in enc.encode(None))
+    return bytes(data)
+
+
+def size_changed(src: Path, dst: Path, container_format: str, *, sizes: tuple[tuple[int, int], ...] = ((192, 144), (320, 240)),
+                 frames_each: int = 12) -> Path:
+    """Two encodes of different picture sizes concatenated into one H.264 stream (a concatenated reel, a broadcast capture)."""
+    raw = dst.with_suffix(".h264")
+    raw.write_bytes(b"".join(_annexb(_pictures(src, frames_each, size), ARCHIVE_RATE) for size in sizes))
+    tb = Fraction(1, ARCHIVE_RATE)
+    with av.open(str(raw), format="h264", options={"framerate": str(ARCHIVE_RATE)}) as inp, \
+            av.open(str(dst), "w", format=container_format) as out:
+        video = out.add_stream_from_template(inp.streams.video[0])
+        video.time_base = tb
+        for i, packet in enumerate(p for p in inp.demux(inp.streams.video[0]) if p.size):
+            packet.stream, packet.time_base = video, tb
+            packet.pts = packet.dts = i  # no B-frames: decode order is display order
+            packet.duration = 1
+            out.mux(packet)
+    raw.unlink()
+    return dst
+
+
+def _scaled_duration(data: bytearray, box: bytes, offset: int, factor: float) -> None:
+    """Scale the 32-bit duration ``offset`` bytes after the version/flags of every ``box`` (version 0) in an MP4."""
+    at = data.find(box)
+    while at >= 0:
+        start = at + 4 + offset  # after the type: version/flags (4), then the fields before the duration
+        if data[at + 4] == 0:
+            (value,) = struct.unpack(">I", data[start : start + 4])
+            data[start : start + 4] = struct.pack(">I", max(1, min(0xFFFFFFFE, round(value * factor))))
+        at = data.find(box, at + 4)
+
+
+def lying_duration(src: Path, dst: Path, factor: float) -> Path:
+    """``src`` (an MP4 or Matroska file) with the durations in its header multiplied by ``factor``; packets untouched."""
+    data = bytearray(src.read_bytes())
+    if src.suffix == ".mkv":
+        at = data.find(b"\x44\x89\x88")  # Segment Info Duration, an 8-byte float
+        if at < 0:
+            raise ValueError(f"{src} has no 8-byte Duration element")
+        (value,) = struct.unpack(">d", data[at + 3 : at + 11])
+        data[at + 3 : at + 11] = struct.pack(">d", value * factor)
+    else:
+        _scaled_duration(data, b"mvhd", 4 + 4 + 4 + 4, factor)  # creation, modification, timescale
+        _scaled_duration(data, b"tkhd", 4 + 4 + 4 + 4 + 4, factor)  # creation, modification, track id, reserved
+        _scaled_duration(data, b"mdhd", 4 + 4 + 4 + 4, factor)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def with_extra_video(src: Path, dst: Path, kind: str) -> Path:
+    """``src``'s first video stream and after it a ``thumbnail`` (one MJPEG picture) or a ``second-angle`` (H.264, other size)."""
+    tb = Fraction(1, ARCHIVE_RATE)
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        main = inp.streams.video[0]
+        video = out.add_stream_from_template(main)
+        if kind == "thumbnail":
+            extra = out.add_stream("mjpeg", rate=1)
+            extra.width, extra.height, extra.pix_fmt = 160, 120, "yuvj420p"
+            pictures = _pictures(src, 1, (160, 120))
+        else:
+            extra = out.add_stream("libx264", rate=ARCHIVE_RATE)
+            extra.width, extra.height, extra.pix_fmt = 128, 96, "yuv420p"
+            extra.options = {"preset": "ultrafast"}
+            pictures = _pictures(src, 12, (128, 96))
+        extra.time_base = tb if kind != "thumbnail" else Fraction(1, 1)
+        for packet in inp.demux(main):
+            if packet.size:
+                packet.stream = video
+                out.mux(packet)
+        for i, picture in enumerate(pictures):
+            picture = picture.reformat(format=extra.pix_fmt)
+            picture.pts, picture.time_base = i, extra.time_base
+            out.mux(extra.encode(picture))
+        out.mux(extra.encode(None))
+    return dst
+
+
+def without_pictures(src: Path, dst: Path, packets: range, *, frames: int = 24) -> int:
+    """MPEG-2 (as broadcast recordings carry) whose packets numbered in ``packets`` hold no picture.
+
+    Such packets demux like pictures but decode to none, without an error: a truncated
+    recording whose index promises more than it holds. Returns how many pictures decode.
+    """
+    stream_format = {".ts": "mpegts", ".mkv": "matroska"}.get(dst.suffix, "mp4")
+    tb = Fraction(1, 25)
+    with av.open(str(dst), "w", format=stream_format) as out:
+        video = out.add_stream("mpeg2video", rate=25)
+        video.width, video.height, video.pix_fmt = 320, 176, "yuv420p"
+        video.options = {"bf": "0", "g": "12"}
+        encoded = []
+        for i, picture in enumerate(_pictures(src, frames, (320, 176))):
+            picture = av.VideoFrame.from_ndarray(picture.to_ndarray(), format="yuv420p")  # a fresh frame, no source timing
+            picture.pts, picture.time_base = i, tb
+            encoded += video.encode(picture)
+        encoded += video.encode(None)
+        for j, packet in enumerate(encoded):
+            if j in packets:
+                empty = av.Packet(bytes(64))
+                empty.pts, empty.dts, empty.time_base, empty.duration = packet.pts, packet.dts, packet.time_base, packet.duration
+                empty.stream = video
+                packet = empty
+            out.mux(packet)
+    return len(encoded) - len(packets)
+
+
+def archive_variants(src: Path, folder: Path, *, seed: int, seconds: float = 1.0, truncations: int = 10) -> list[Variant]:
+    """The archive family of one clip (issue 13), reproducible from ``seed``, written under ``folder``.
+
+    Picture size changes mid-stream (MP4, MKV, TS), truncations of an MP4 with and without
+    its moov box at the end, header durations 10x and 100x too long or 10x too short (MP4, MKV;
+    FFmpeg believes the Matroska ones and checks the MP4 ones against the sample tables), an
+    extra video stream (thumbnail, second angle) and MPEG-2 packets that decode to no picture.
+    """
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = src.stem
+    out = [Variant(f"{stem}/size-change.{suffix}", size_changed(src, folder / f"{stem}.size.{suffix}", fmt))
+           for fmt, suffix in SIZE_CHANGE_FORMATS.items()]
+    faststart, moov_end = folder / f"{stem}.fast.mp4", folder / f"{stem}.end.mp4"
+    excerpt(src, faststart, seconds, faststart=True)
+    excerpt(src, moov_end, seconds)
+    for base, label in ((faststart, "moov-first"), (moov_end, "moov-at-end")):
+        for at in sorted(rng.sample(range(1, base.stat().st_size), truncations)):
+            out.append(Variant(f"{stem}/truncated-{label}@{at}", truncated(base, folder / f"{stem}.{label}.{at}.mp4", at)))
+    mkv = folder / f"{stem}.mkv"
+    with av.open(str(faststart)) as inp, av.open(str(mkv), "w") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in inp.streams}
+        for packet in inp.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream_index]
+                dst.mux(packet)
+    for base in (faststart, mkv):
+        for factor, label in ((10, "10x-long"), (0.1, "10x-short"), (100, "100x-long")):
+            name = f"{stem}/header-{label}.{base.suffix[1:]}"
+            out.append(Variant(name, lying_duration(base, folder / f"{stem}.{label}{base.suffix}", factor)))
+    for kind in ("thumbnail", "second-angle"):
+        out.append(Variant(f"{stem}/extra-{kind}.mkv", with_extra_video(faststart, folder / f"{stem}.{kind}.mkv", kind)))
+    # a truncated broadcast recording: the last pictures missing, the header 1000x too long (24 s -> 16 min)
+    tail = folder / f"{stem}.no-picture-tail.mkv"
+    without_pictures(src, tail, range(18, 24))
+    out.append(Variant(f"{stem}/no-picture-tail-1000x-long.mkv", lying_duration(tail, folder / f"{stem}.no-picture-tail-long.mkv", 1000)))
+    out.append(Variant(f"{stem}/no-picture-middle.ts", folder / f"{stem}.no-picture-middle.ts"))
+    without_pictures(src, out[-1].path, range(8, 11))
+    return out
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -149,6 +325,7 @@ class CaseResult:
     output_error: str | None = None
     leftovers: list[str] = field(default_factory=list)
     input_changed: bool = False
+    timing_error: str | None = None
 
     @property
     def hung(self) -> bool:
@@ -185,6 +362,8 @@ class CaseResult:
             found.append(f"exit {self.exit_code} without exactly one error line")
         if self.leftovers:
             found.append(f"left {self.leftovers}")
+        if self.timing_error:
+            found.append(self.timing_error)
         if "internal error" in self.stderr:
             found.append("internal error (a bug, not a one-line explanation)")
         return found
@@ -237,6 +416,31 @@ class CliRunner:
         return code, log_path.read_text(errors="replace") if log_path.exists() else "", time.perf_counter() - start
 
 
+def picture_times(path: Path) -> list[Fraction]:
+    """The time of every picture of the film's stream (the first that is not a cover) that decodes, up to the first error."""
+    times = []
+    with av.open(str(path)) as container:
+        stream = next(s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
+        try:
+            for frame in container.decode(stream):
+                times.append(frame.pts * stream.time_base)
+        except av.error.FFmpegError:
+            pass
+    return times
+
+
+def timing_mismatch(src: Path, out: Path, tick: Fraction = Fraction(1, 1000)) -> str | None:
+    """Why ``out`` does not hold the pictures of ``src`` that decode, each at its own time (1 ms covers a
+    container's rounding of the time base), or None when it does."""
+    expected, written = picture_times(src), picture_times(out)
+    if len(expected) != len(written):
+        return f"{len(written)} pictures written, {len(expected)} decode from the input"
+    for k, (a, b) in enumerate(zip(expected, written)):
+        if abs(a - b) > tick:
+            return f"picture {k} at {float(b):.4f} s, the input's at {float(a):.4f} s"
+    return None
+
+
 def count_frames(path: Path) -> int:
     """Decode every frame of ``path``; raises on any decoder error."""
     with av.open(str(path)) as container:
@@ -264,6 +468,8 @@ def run_case(runner: CliRunner, name: str, src: Path, out_dir: Path, *, timeout:
                 result.output_frames = count_frames(dst)
             except (av.error.FFmpegError, IndexError) as ex:
                 result.output_error = f"output not decodable: {ex}"
+            else:
+                result.timing_error = timing_mismatch(src, dst)
     return result
 
 

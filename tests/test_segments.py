@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import media
 from tests.streams import clip_prefix, packets, psnr, summarize
+from vidcolor.errors import MediaError, UsageError
 from vidcolor.media import EncodeOptions
 from vidcolor.media.segments import FrameIndex, scan_frames
 from vidcolor.pipeline import ColorizeOptions, colorize
@@ -287,3 +288,71 @@ def test_local_ray_cluster_equals_the_single_process_run(tmp_path, monkeypatch) 
     colorize_job(src, tmp_path / "local.mkv", options, JobOptions(segment_seconds=1.0))
     # each worker's torch runs on fewer threads, so float sums round differently: a code at most
     assert_same_film(tmp_path / "local.mkv", tmp_path / "ray.mkv", lossless=True, chroma_tolerance=1)
+
+
+class FailingRunner(LocalRunner):
+    """Colours ``done`` segments, then fails as a full disk would."""
+
+    def __init__(self, done: int) -> None:
+        self.left = done
+
+    def run(self, job: SegmentJob, todo: list[Segment], on_done: SegmentDone, meter: ProgressMeter) -> None:
+        def failing(segment: Segment, result: SegmentResult) -> None:
+            on_done(segment, result)
+            self.left -= 1
+            if self.left <= 0:
+                raise MediaError("cannot write the part: No space left on device")
+
+        if self.left <= 0:
+            raise MediaError("cannot write the part: No space left on device")
+        super().run(job, todo, failing, meter)
+
+
+def test_failed_job_keeps_done_segments_and_says_where(tmp_path, caplog) -> None:
+    src, out = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 2.0), tmp_path / "out.mp4"
+    job = JobOptions(segment_seconds=0.5)
+    with caplog.at_level(logging.WARNING), pytest.raises(MediaError, match="No space left"):
+        colorize_job(src, out, TINY, job, runner=FailingRunner(done=1))
+    work = default_work_dir(out)
+    assert f"1 of 4 segments are kept in {work}" in caplog.text
+    assert Manifest.load(work / MANIFEST_NAME).done_frames > 0
+    # a rerun picks them up
+    assert colorize_job(src, out, TINY, job).frames == 50
+    assert not work.exists()
+
+
+def test_failed_job_without_done_segments_leaves_no_work_folder(tmp_path) -> None:
+    src, out = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 2.0), tmp_path / "out.mp4"
+    user_file = tmp_path / "work" / "notes.txt"
+    user_file.parent.mkdir()
+    user_file.write_text("mine")
+    for job, work in ((JobOptions(segment_seconds=0.5), default_work_dir(out)),
+                      (JobOptions(segment_seconds=0.5, work_dir=user_file.parent), user_file.parent)):
+        with pytest.raises(MediaError):
+            colorize_job(src, out, TINY, job, runner=FailingRunner(done=0))
+        # our files go; a --work-dir keeps what the user put there
+        if work == user_file.parent:
+            assert sorted(p.name for p in work.iterdir()) == ["notes.txt"]
+        else:
+            assert not work.exists()
+    assert not out.exists()
+
+
+def test_split_switches(tmp_path) -> None:
+    with pytest.raises(UsageError, match="--segment-seconds 0 turns splitting off"):
+        JobOptions(segment_seconds=0, split=True)
+    with pytest.raises(UsageError, match="drop --no-split"):
+        JobOptions(split=False, work_dir=tmp_path)
+    src = clip_prefix(media(CHAPLIN), tmp_path / "in.mp4", 1.0)
+    # never split: no work folder is ever made, even for a film longer than the segment length asked
+    for job in (JobOptions(split=False), JobOptions(segment_seconds=0)):
+        out = tmp_path / f"out-{job.split}.mp4"
+        result = subprocess.run([*CLI, "run", str(src), "-o", str(out), *CLI_TINY,
+                                 *(["--no-split"] if job.split is False else ["--segment-seconds", "0"])],
+                                capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert summarize(out, keep_luma=False).pts == summarize(src, keep_luma=False).pts
+        assert not default_work_dir(out).exists()
+    bad = subprocess.run([*CLI, "run", str(src), "-o", str(tmp_path / "x.mp4"), *CLI_TINY, "--no-split", "--cluster", "local"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("vidcolor: error: --cluster colours"), bad.stderr

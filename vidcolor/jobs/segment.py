@@ -132,7 +132,8 @@ def colorize_segment(
     seek: int | None = segment.warm_from
     while True:
         writer = VideoWriter(part, container_format, info, None, options.encode)
-        reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel, seek_pts=seek)
+        reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel, seek_pts=seek,
+                             keep=(segment.start_pts, segment.end_pts))
         predictor = make_predictor(model, engine, info, writer, options, src)
         try:
             concealed = run_stages(_segment_frames(reader, segment.warm_from, segment.end_pts), predictor, writer,

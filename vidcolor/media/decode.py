@@ -63,6 +63,37 @@ class DecodeStats:
 _MAX_ERROR_WARNINGS = 5
 
 
+class _ResizedSpans:
+    """Warns once per run of pictures whose size is not the stream's first, naming its time span."""
+
+    def __init__(self, name: str, size: tuple[int, int], time_base: Fraction | None,
+                 keep: tuple[int, int | None] | None = None) -> None:
+        self.name, self.size, self.time_base = name, size, time_base or Fraction(1)
+        self.keep = keep
+        self.spans: list[tuple[tuple[int, int], int, int]] = []  # (size, first pts, last pts)
+        self._open: list | None = None
+
+    def see(self, size: tuple[int, int], pts: int) -> None:
+        if self.keep is not None and (pts < self.keep[0] or (self.keep[1] is not None and pts >= self.keep[1])):
+            return
+        if self._open is not None and self._open[0] != size:
+            self.close()
+        if size == self.size:
+            return
+        if self._open is None:
+            self._open = [size, pts, pts]
+        self._open[2] = pts
+
+    def close(self) -> None:
+        if self._open is None:
+            return
+        (w, h), first, last = self._open
+        self._open = None
+        self.spans.append(((w, h), first, last))
+        log.warning("%s: pictures from %.3f s to %.3f s are %dx%d, not the stream's %dx%d; scaled to %dx%d",
+                    self.name, float(first * self.time_base), float(last * self.time_base), w, h, *self.size, *self.size)
+
+
 class FrameReader:
     """Iterate a file's first video stream as DecodedFrames, threaded, in presentation order.
 
@@ -74,10 +105,13 @@ class FrameReader:
         hwaccel: ``cuda`` to decode on NVDEC when FFmpeg has it (falls back to software, logged).
         seek_pts: start decoding at the keyframe at or before this pts (segments of a split job);
             pictures before it may still come out, the caller drops what it does not need.
+        keep: the (first, end) pts of the pictures the caller keeps (end None: to the end);
+            warnings about rescaled pictures name only those (a segment's own).
     """
 
     def __init__(
-        self, path: Path, info: VideoInfo, *, on_error: str = "stop", hwaccel: str | None = None, seek_pts: int | None = None
+        self, path: Path, info: VideoInfo, *, on_error: str = "stop", hwaccel: str | None = None, seek_pts: int | None = None,
+        keep: tuple[int, int | None] | None = None,
     ) -> None:
         if on_error not in ON_ERROR_CHOICES:
             raise ValueError(f"on_error must be one of {ON_ERROR_CHOICES}, got {on_error!r}")
@@ -87,6 +121,7 @@ class FrameReader:
         self.hwaccel = hwaccel
         self.seek_pts = seek_pts
         self.stats = DecodeStats()
+        self._resized = _ResizedSpans(self.path.name, (info.width, info.height), info.time_base, keep)
         bits = PLANAR_FORMATS[info.read_format][0]
         self._dtype = np.dtype(np.uint16 if bits > 8 else np.uint8)
 
@@ -101,14 +136,20 @@ class FrameReader:
                 log.warning("hardware decoding (%s) unavailable: %s; decoding in software", self.hwaccel, describe(ex))
         if container is None:
             container = av.open(str(self.path), metadata_errors="replace")
-        container.streams.video[0].thread_type = "AUTO"
+        container.streams[self.info.index].thread_type = "AUTO"
         return container
 
     def _to_decoded(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
         # the decoder's own flag, taken before a reformat replaces the frame
         corrupt = self.on_error == "skip" and frame.is_corrupt
-        fmt = self.info.read_format
-        if frame.format.name != fmt:
+        fmt, width, height = self.info.read_format, self.info.width, self.info.height
+        size = (frame.width, frame.height)
+        self._resized.see(size, pts)
+        if size != (width, height):
+            # concatenated reels, broadcast captures, DV/HDV format switches: every picture is
+            # coloured, at the stream's first size (one output stream cannot change size in MP4)
+            frame = frame.reformat(width=width, height=height, format=fmt, interpolation="AREA")
+        elif frame.format.name != fmt:
             # hardware frames, mid-stream format changes and non-planar inputs land here
             frame = frame.reformat(format=fmt)
         return DecodedFrame(pts=pts, luma=plane_view(frame.planes[0], frame.width, frame.height, self._dtype), frame=frame,
@@ -119,13 +160,14 @@ class FrameReader:
             container = self._open()
             try:
                 if self.seek_pts is not None:
-                    container.seek(self.seek_pts, stream=container.streams.video[0], backward=True)
+                    container.seek(self.seek_pts, stream=container.streams[self.info.index], backward=True)
                 yield from self._frames(container)
             finally:
+                self._resized.close()
                 container.close()
 
     def _frames(self, container: av.container.InputContainer) -> Iterator[DecodedFrame]:
-        stream = container.streams.video[0]
+        stream = container.streams[self.info.index]
         tb = stream.time_base
         last: DecodedFrame | None = None
         last_pts = None

@@ -83,6 +83,18 @@ class MediaInfo:
     streams: tuple[StreamInfo, ...] = field(default_factory=tuple)
 
 
+def main_video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
+    """The film: the first video stream that is not a cover picture (a thumbnail or second angle after it is left alone).
+
+    Raises:
+        MediaError: there is none.
+    """
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    raise MediaError(f"{container.name} has no video stream" + (" (only a cover picture)" if container.streams.video else ""))
+
+
 def _first_rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
     # The display matrix only surfaces on decoded frames in PyAV, so peek at one.
     try:
@@ -107,9 +119,7 @@ def probe(path: Path, *, count_frames: bool = False) -> MediaInfo:
     if path.stat().st_size == 0:
         raise MediaError(f"{path} is empty (0 bytes)")
     with reading(path), av.open(str(path), metadata_errors="replace") as container:
-        if not container.streams.video:
-            raise MediaError(f"{path} has no video stream")
-        vs = container.streams.video[0]
+        vs = main_video_stream(container)
         cc = vs.codec_context
         if cc is None:  # PyAV leaves no codec context (and no geometry) when FFmpeg has no decoder for it
             raise MediaError(f"{path}: no decoder for its video stream; the file may be damaged or use an unsupported codec")

@@ -9,6 +9,7 @@ import numpy as np
 
 from vidcolor.errors import MediaError
 from vidcolor.media.errors import reading
+from vidcolor.media.probe import main_video_stream
 
 
 def rgb_frames_at(path: Path, seconds: list[float]) -> list[tuple[float, np.ndarray]]:
@@ -24,7 +25,7 @@ def rgb_frames_at(path: Path, seconds: list[float]) -> list[tuple[float, np.ndar
     path = Path(path)
     out: list[tuple[float, np.ndarray]] = []
     with reading(path), av.open(str(path), metadata_errors="replace") as container:
-        stream = container.streams.video[0]
+        stream = main_video_stream(container)
         stream.thread_type = "AUTO"
         tb = stream.time_base
         start = stream.start_time or 0

@@ -12,7 +12,7 @@ import av
 
 from vidcolor.errors import MediaError
 from vidcolor.media.errors import describe, reading
-from vidcolor.media.probe import VideoInfo
+from vidcolor.media.probe import VideoInfo, main_video_stream
 from vidcolor.media.remux import Remuxer
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def scan_frames(path: Path) -> FrameIndex:
     pts: list[int] = []
     keys: set[int] = set()
     with reading(path), av.open(str(path), metadata_errors="replace") as container:
-        stream = container.streams.video[0]
+        stream = main_video_stream(container)
         for packet in container.demux(stream):
             if not packet.size:
                 continue
