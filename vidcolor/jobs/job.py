@@ -79,8 +79,9 @@ def colorize_job(
     only the video encoder restarts at each cut. The plan comes from the container's packets;
     where a segment decodes to other pictures than its packets promised (damage, a truncated
     recording), the job says so in one warning and colours the film in one pass instead.
-    The work folder is removed after the join, and after a failure that a rerun would not
-    get past; an interrupted job, or one that failed with segments done, keeps it and says where.
+    The work folder is removed after the join, and after a failure before any segment was
+    finished or during the join; a job interrupted or failed with segments done keeps it and
+    says where (the same call resumes).
 
     Args:
         runner: where the segments are coloured (e.g. ``vidcolor.cluster.RayRunner``);
