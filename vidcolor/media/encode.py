@@ -83,6 +83,8 @@ class VideoWriter:
         self._dtype = np.dtype(np.uint16 if out_bits > 8 else np.uint8)
         self._in_bits, self._out_bits = PLANAR_FORMATS[info.read_format][0], out_bits
         self._full_range = info.chroma_spec.full_range
+        # ProRes is limited range by definition: full-range scans are mapped into it
+        self.full_range = self._full_range and options.codec != "prores"
         self.frames_written = 0
         try:
             self.container = av.open(str(path), "w", format=container_format)
@@ -117,6 +119,8 @@ class VideoWriter:
             value = getattr(info, tag)
             if value:
                 setattr(cc, tag, value)
+        if self._full_range and not self.full_range:
+            cc.color_range = 1  # AVCOL_RANGE_MPEG
         if self.options.codec == "x264":
             stream.options = {"crf": str(self.options.crf), "preset": self.options.preset, "tune": "film"}
         elif self.options.codec == "ffv1":
@@ -131,7 +135,8 @@ class VideoWriter:
         frame = av.VideoFrame(self.info.width, self.info.height, self.pix_fmt)
         y = plane_view(frame.planes[0], frame.planes[0].width, frame.planes[0].height, self._dtype)
         # a deeper output gets the same picture, a shallower one (16-bit scan to 10-bit ProRes) it rounded
-        y[...] = requantize(luma, self._in_bits, self._out_bits, full_range=self._full_range, dtype=self._dtype)
+        y[...] = requantize(luma, self._in_bits, self._out_bits, full_range=self._full_range, dtype=self._dtype,
+                            to_full_range=self.full_range)
         for i in (1, 2):
             plane = frame.planes[i]
             view = plane_view(plane, plane.width, plane.height, self._dtype)
@@ -142,6 +147,8 @@ class VideoWriter:
             value = getattr(self.info, tag)
             if value:
                 setattr(frame, tag, value)
+        if self._full_range and not self.full_range:
+            frame.color_range = 1
         return frame
 
     @property

@@ -35,22 +35,27 @@ def still_read_format(pix_fmt: str) -> str:
     return GREY_READ_FORMATS[bits]
 
 
-def requantize(codes: np.ndarray, from_bits: int, to_bits: int, *, full_range: bool, dtype: np.dtype) -> np.ndarray:
-    """Sample codes of one depth at another, rounded to nearest (not truncated).
+def requantize(codes: np.ndarray, from_bits: int, to_bits: int, *, full_range: bool, dtype: np.dtype,
+               to_full_range: bool | None = None) -> np.ndarray:
+    """Luma codes of one depth (and range) at another, rounded to nearest (not truncated).
 
     Limited-range codes scale by a power of two (16 << 2 is 64, black stays black); full-range
-    ones by the ratio of the maxima, so white stays white at any depth.
+    ones by the ratio of the maxima, so white stays white at any depth. ``to_full_range``
+    False maps full-range codes into the limited range (ProRes has no full range).
     """
-    if from_bits == to_bits:
+    to_full = full_range if to_full_range is None else to_full_range
+    if from_bits == to_bits and full_range == to_full:
         return codes
     top = (1 << to_bits) - 1
-    if not full_range:
+    if not full_range and not to_full:
         shift = to_bits - from_bits
         if shift > 0:
             return codes.astype(dtype) << shift
         wide = codes.astype(np.uint32)
         return np.minimum((wide + (1 << (-shift - 1))) >> -shift, top).astype(dtype)
-    scaled = codes.astype(np.float64) * (top / ((1 << from_bits) - 1))
+    unit = codes.astype(np.float64) / ((1 << from_bits) - 1) if full_range else \
+        (codes.astype(np.float64) - (16 << (from_bits - 8))) / (219 << (from_bits - 8))
+    scaled = unit * top if to_full else unit * (219 << (to_bits - 8)) + (16 << (to_bits - 8))
     return np.clip(np.rint(scaled), 0, top).astype(dtype)
 
 
@@ -95,14 +100,25 @@ def planar_from_rgb(frame: av.VideoFrame, read_format: str, matrix: str = "bt709
 
 
 def rgb_from_planar(y: np.ndarray, cb: np.ndarray, cr: np.ndarray, bits: int, out_bits: int, matrix: str = "bt709") -> np.ndarray:
-    """(H, W, 3) RGB codes at ``out_bits`` from full-range Y'CbCr 4:4:4 codes at ``bits``."""
+    """(H, W, 3) RGB codes at ``out_bits`` from full-range Y'CbCr 4:4:4 codes at ``bits``.
+
+    Y' is kept: where the colour would leave the RGB cube (a saturated hue on near-black or
+    near-white film), its chroma is scaled towards grey until it fits, instead of clipping
+    a channel, which would change the grey the scan had.
+    """
     half = 1 << (bits - 1)
     kr, kb = MATRIX_COEFFS[matrix]
+    kg = 1 - kr - kb
+    top_in = (1 << bits) - 1
     yf = y.astype(np.float64)
-    r = yf + 2 * (1 - kr) * (cr.astype(np.float64) - half)
-    b = yf + 2 * (1 - kb) * (cb.astype(np.float64) - half)
-    g = (yf - kr * r - kb * b) / (1 - kr - kb)
+    dr = 2 * (1 - kr) * (cr.astype(np.float64) - half)
+    db = 2 * (1 - kb) * (cb.astype(np.float64) - half)
+    dg = -(kr * dr + kb * db) / kg
+    offsets = np.stack([dr, dg, db], axis=-1)  # each channel minus Y'
+    room = np.where(offsets > 0, top_in - yf[..., None], yf[..., None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = np.where(np.abs(offsets) > 1e-9, room / np.abs(offsets), np.inf)
+    scale = np.clip(fit.min(axis=-1, initial=np.inf), 0, 1)[..., None]
+    rgb = (yf[..., None] + offsets * scale) * (((1 << out_bits) - 1) / top_in)
     top = (1 << out_bits) - 1
-    scale = top / ((1 << bits) - 1)
-    rgb = np.stack([r, g, b], axis=-1) * scale
     return np.clip(np.rint(rgb), 0, top).astype(np.uint16 if out_bits > 8 else np.uint8)

@@ -36,7 +36,7 @@ STILL_SUFFIXES = (".dpx", ".tif", ".tiff", ".png", ".exr", ".jpg", ".jpeg", ".bm
 DEFAULT_FPS = Fraction(24)
 
 # one printf conversion for the frame number: %d, %6d or %06d (image2's own syntax)
-_PRINTF = re.compile(r"%(0?)(\d*)d")
+PRINTF_NUMBER = re.compile(r"%(0?)(\d*)d")
 _NUMBERED = re.compile(r"^(.*?)(\d+)([^\d]*)$")
 # warned once per process: probe, reader and job all find the same sequence
 _warned_gaps: set[str] = set()
@@ -106,8 +106,9 @@ class ImageSequence:
 
 
 def is_pattern(path: Path | str) -> bool:
-    """A printf-style name such as ``scans/%06d.dpx`` (a literal ``%`` is not one)."""
-    return _PRINTF.search(Path(path).name) is not None
+    """A printf-style name such as ``scans/%06d.dpx`` (``%%`` is a literal ``%``); checked by ``find_sequence``."""
+    path = Path(path)
+    return "%" in path.name.replace("%%", "") and not path.is_file()
 
 
 def _check_fps(fps: Fraction | float | str | None) -> Fraction:
@@ -133,16 +134,16 @@ def _visible_files(folder: Path) -> list[str]:
 
 def _from_pattern(path: Path, fps: Fraction) -> ImageSequence:
     name = path.name
-    if len(_PRINTF.findall(name)) != 1 or "%" in _PRINTF.sub("", name).replace("%%", ""):
+    if len(PRINTF_NUMBER.findall(name)) != 1 or "%" in PRINTF_NUMBER.sub("", name.replace("%%", "")):
         raise UsageError(f"{name!r}: a sequence pattern holds one frame number, e.g. %06d or %d")
-    if "/" in name or any(_PRINTF.search(part) for part in path.parent.parts):
+    if "/" in name or any(PRINTF_NUMBER.search(part) for part in path.parent.parts):
         raise UsageError(f"{path}: only the file name may hold the frame number")
     if Path(name).suffix.lower() not in STILL_SUFFIXES:
         raise UsageError(f"{name!r}: an image sequence is one of {', '.join(STILL_SUFFIXES)}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise MediaError(f"the folder {folder} does not exist")
-    match = _PRINTF.search(name)
+    match = PRINTF_NUMBER.search(name)
     prefix, suffix = name[: match.start()], name[match.end():]
     numbered = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + "$")
     numbers = sorted({int(m.group(1)) for f in _visible_files(folder) if (m := numbered.match(f)) and name % int(m.group(1)) == f})

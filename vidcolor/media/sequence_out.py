@@ -23,7 +23,7 @@ from vidcolor.errors import MediaError, UsageError
 from vidcolor.media.errors import describe
 from vidcolor.media.probe import PLANAR_FORMATS, VideoInfo
 from vidcolor.media.rgb import rgb_from_planar
-from vidcolor.media.sequence import ImageSequence, is_pattern
+from vidcolor.media.sequence import PRINTF_NUMBER, STILL_SUFFIXES, ImageSequence, is_pattern
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,13 @@ class SequenceTarget:
         return formats[depth], depth
 
 
+def is_stills_output(dst: Path) -> bool:
+    """``dst`` names numbered stills (``out/%06d.dpx``) rather than a video file."""
+    dst = Path(dst)
+    return is_pattern(dst) and (dst.suffix.lower() in SEQUENCE_FORMATS or dst.suffix.lower() in STILL_SUFFIXES
+                                or PRINTF_NUMBER.search(dst.name) is not None)
+
+
 def sequence_target(dst: Path) -> SequenceTarget | None:
     """The stills ``dst`` names (a printf pattern), or None for a file output.
 
@@ -65,14 +72,12 @@ def sequence_target(dst: Path) -> SequenceTarget | None:
         UsageError: a pattern in a format stills cannot be written in.
     """
     dst = Path(dst)
-    if not is_pattern(dst):
+    if not is_stills_output(dst):
         return None
     if dst.suffix.lower() not in SEQUENCE_FORMATS:
         raise UsageError(f"cannot write stills as {dst.name!r}; use .dpx, .tif or .png")
-    try:
-        dst.name % 1
-    except (TypeError, ValueError) as ex:
-        raise UsageError(f"{dst.name!r}: a sequence pattern holds one frame number, e.g. %06d") from ex
+    if len(PRINTF_NUMBER.findall(dst.name)) != 1 or "%" in PRINTF_NUMBER.sub("", dst.name.replace("%%", "")):
+        raise UsageError(f"{dst.name!r}: a sequence pattern holds one frame number, e.g. %06d")
     return SequenceTarget(dst.parent if str(dst.parent) else Path("."), dst.name)
 
 
@@ -138,6 +143,7 @@ class SequenceWriter:
     """
 
     remuxer = None  # stills carry no other streams
+    full_range = True
 
     def __init__(self, folder: Path, target: SequenceTarget, info: VideoInfo, first_number: int) -> None:
         self.info = info

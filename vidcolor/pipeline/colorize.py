@@ -95,7 +95,7 @@ def make_predictor(model: LoadedModel, engine: Engine, info: VideoInfo, writer: 
     return ChromaPredictor(
         engine=engine,
         in_spec=info.chroma_spec,
-        out_spec=ChromaSpec(info.chroma_spec.matrix, info.chroma_spec.full_range, writer.chroma_bits),
+        out_spec=ChromaSpec(info.chroma_spec.matrix, writer.full_range, writer.chroma_bits),
         chroma_shape=writer.chroma_shape,
         plan=plan,
         smoother=_make_smoother(options),
