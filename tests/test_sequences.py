@@ -195,6 +195,56 @@ def test_split_job_gives_the_plain_pictures(scans: dict[str, Path], tmp_path: Pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # work folder removed
 
 
+def _same_film(a: Path, b: Path, chroma_tolerance: int = 0) -> None:
+    fa, fb = video_frames(a), video_frames(b)
+    assert fa[:3] == fb[:3]
+    for x, y in zip(fa[3], fb[3]):
+        assert np.array_equal(x[0], y[0])
+        assert np.abs(x[1:].astype(int) - y[1:].astype(int)).max() <= chroma_tolerance
+
+
+def test_interrupted_split_job_resumes(scans: dict[str, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from tests.test_segments import StopAfterFirstSegment
+    from vidcolor.jobs.job import colorize_job
+    from vidcolor.jobs.plan import JobOptions
+    from vidcolor.media import EncodeOptions
+    from vidcolor.pipeline import ColorizeOptions, colorize
+
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=4, encode=EncodeOptions(codec="ffv1"))
+    job = JobOptions(segment_seconds=0.1)
+    dst = tmp_path / "resumed.mkv"
+    with pytest.raises(KeyboardInterrupt):
+        colorize_job(scans["dpx"], dst, options, job, runner=StopAfterFirstSegment())
+    assert not dst.exists()
+    with caplog.at_level(logging.INFO, logger="vidcolor"):
+        result = colorize_job(scans["dpx"], dst, options, job)
+    assert "resuming" in caplog.text and result.frames == len(DPX_NUMBERS)
+    colorize(scans["dpx"], tmp_path / "plain.mkv", options)
+    _same_film(tmp_path / "plain.mkv", dst)
+
+
+@pytest.mark.slow
+def test_local_ray_cluster_colours_a_sequence(scans: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ray", reason="Ray is the optional vidcolor[cluster] extra")
+    monkeypatch.setenv("RAY_memory_monitor_refresh_ms", "0")
+    from tests.conftest import _register_tiny
+    from vidcolor.cluster import RayRunner
+    from vidcolor.jobs.job import colorize_job
+    from vidcolor.jobs.plan import JobOptions
+    from vidcolor.media import EncodeOptions
+    from vidcolor.pipeline import ColorizeOptions, colorize
+
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=4, encode=EncodeOptions(codec="ffv1"), fps=12)
+    runner = RayRunner("local", workers=2, setup=_register_tiny, runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    result = colorize_job(scans["tiff"], tmp_path / "ray.mkv", options, JobOptions(segment_seconds=0.2), runner=runner)
+    assert result.engine.startswith("2 Ray workers")
+    colorize(scans["tiff"], tmp_path / "plain.mkv", options)
+    # each worker's torch runs on fewer threads, so float sums round differently: a code at most
+    _same_film(tmp_path / "plain.mkv", tmp_path / "ray.mkv", chroma_tolerance=1 << 8)
+
+
 def test_split_options_with_a_stills_output_run_in_one_pass(scans: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = cli("run", str(scans["png"]), "-o", str(out / "%03d.png"), "--segment-seconds", "0.1", *TINY[:-1])
@@ -286,6 +336,21 @@ def test_requantize_rounds_down_and_keeps_white() -> None:
     full_to_limited = requantize(np.array([0, 65535], dtype=np.uint16), 16, 10, full_range=True, dtype=np.dtype(np.uint16),
                                  to_full_range=False)
     assert full_to_limited.tolist() == [64, 940]  # a 16-bit scan into ProRes
+
+
+def test_fingerprint_of_a_sequence_sees_a_changed_still(scans: dict[str, Path], tmp_path: Path) -> None:
+    import os
+
+    from vidcolor.jobs.plan import fingerprint
+
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for path in sorted(scans["png"].iterdir()):
+        (folder / path.name).write_bytes(path.read_bytes())
+    before = fingerprint(folder)
+    assert before == fingerprint(folder / "f%d.png")
+    os.utime(folder / "f9.png", ns=(1, 1))
+    assert fingerprint(folder) != before
 
 
 def test_sequence_runs_and_gaps(tmp_path: Path) -> None:
