@@ -353,6 +353,29 @@ def test_fingerprint_of_a_sequence_sees_a_changed_still(scans: dict[str, Path], 
     assert fingerprint(folder) != before
 
 
+def test_stills_beside_videos_are_a_batch_folder(tmp_path: Path) -> None:
+    from vidcolor.media.sequence import find_sequence, is_sequence
+
+    (tmp_path / "reel1.mkv").write_bytes(b"")
+    (tmp_path / "poster.jpg").write_bytes(b"")
+    assert find_sequence(tmp_path) is None and not is_sequence(tmp_path)
+
+
+def test_stills_of_two_sizes_are_refused(scans: dict[str, Path], tmp_path: Path) -> None:
+    from vidcolor.errors import MediaError
+    from vidcolor.media import probe
+
+    for n in (1, 2):
+        (tmp_path / f"{n:03d}.png").write_bytes((scans["png"] / "f8.png").read_bytes())
+    frame = av.VideoFrame.from_ndarray(np.zeros((20, 32, 3), np.uint8), format="rgb24")
+    cc = av.CodecContext.create("png", "w")
+    cc.width, cc.height, cc.pix_fmt, cc.time_base = 32, 20, "rgb24", Fraction(1, 24)
+    cc.open()
+    (tmp_path / "003.png").write_bytes(b"".join(bytes(p) for p in [*cc.encode(frame), *cc.encode(None)]))
+    with pytest.raises(MediaError, match="is 96x54 but 003.png is 32x20"):
+        probe(tmp_path)
+
+
 def test_sequence_runs_and_gaps(tmp_path: Path) -> None:
     from vidcolor.media.sequence import find_sequence
 

@@ -8,11 +8,13 @@ own number: pts = number - first, time base 1/fps, and a gap stays a gap in time
 The rule that tells a sequence folder from a batch folder of videos: a folder whose visible
 files are all stills (``STILL_SUFFIXES``), all named one prefix + a number + one suffix, is
 a sequence (and its pictures must share one size, checked on the first picture of each run
-and the last one); a folder without stills is a batch of videos; anything else is an error.
+and the last one); a folder with videos, or without stills, is a batch of videos; anything
+else (stills beside other files, two prefixes, a still without a number) is an error.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -24,15 +26,15 @@ from typing import TYPE_CHECKING
 
 import av
 
+from vidcolor.defaults import STILL_SUFFIXES, VIDEO_SUFFIXES
 from vidcolor.errors import MediaError, UsageError
-from vidcolor.media.errors import describe, reading
+from vidcolor.media.errors import reading
 
 if TYPE_CHECKING:
     from vidcolor.media.probe import MediaInfo
 
 log = logging.getLogger(__name__)
 
-STILL_SUFFIXES = (".dpx", ".tif", ".tiff", ".png", ".exr", ".jpg", ".jpeg", ".bmp")
 DEFAULT_FPS = Fraction(24)
 
 # one printf conversion for the frame number: %d, %6d or %06d (image2's own syntax)
@@ -93,7 +95,7 @@ class ImageSequence:
     def gaps(self) -> list[tuple[int, int]]:
         """Missing (first, last) number ranges between the runs."""
         runs = self.runs
-        return [(a[1] + 1, b[0] - 1) for a, b in zip(runs, runs[1:])]
+        return [(a[1] + 1, b[0] - 1) for a, b in itertools.pairwise(runs)]
 
     def describe_gaps(self, limit: int = 8) -> str:
         parts = [str(a) if a == b else f"{a}-{b}" for a, b in self.gaps]
@@ -156,8 +158,8 @@ def _from_folder(folder: Path, fps: Fraction) -> ImageSequence | None:
     """The folder's sequence; None when it holds no stills (a batch folder of videos, or empty)."""
     files = _visible_files(folder)
     stills = [f for f in files if Path(f).suffix.lower() in STILL_SUFFIXES]
-    if not stills:
-        return None
+    if not stills or any(Path(f).suffix.lower() in VIDEO_SUFFIXES for f in files):
+        return None  # a batch of videos (a poster or contact sheet beside them is no sequence)
     others = [f for f in files if Path(f).suffix.lower() not in STILL_SUFFIXES]
     if others:
         raise MediaError(f"{folder} mixes stills with other files ({others[0]!r}); "
@@ -210,9 +212,10 @@ def is_sequence(path: Path | str) -> bool:
     if not path.is_dir():
         return False
     try:
-        return any(Path(f).suffix.lower() in STILL_SUFFIXES for f in _visible_files(path))
+        suffixes = {Path(f).suffix.lower() for f in _visible_files(path)}
     except OSError:
         return False
+    return bool(suffixes & set(STILL_SUFFIXES)) and not suffixes & set(VIDEO_SUFFIXES)
 
 
 def warn_gaps(seq: ImageSequence) -> None:
@@ -290,7 +293,7 @@ class SequenceContainer:
         self.close()
 
 
-def open_input(path: Path | str, *, fps: Fraction | float | None = None, **kwargs: object):  # noqa: ANN201 (container-like)
+def open_input(path: Path | str, *, fps: Fraction | float | None = None, **kwargs: object):  # noqa: ANN201 (an InputContainer or a SequenceContainer)
     """Open any input: a media file with PyAV, an image sequence (pattern or folder) as a SequenceContainer.
 
     ``fps`` is the sequence's rate (ignored for files); ``kwargs`` go to ``av.open`` for files.
@@ -320,9 +323,10 @@ def probe_sequence(seq: ImageSequence) -> MediaInfo:
     warn_gaps(seq)
     sizes = {n: _size(seq, n) for n in sorted({a for a, _ in seq.runs} | {seq.last})}
     if len(set(sizes.values())) > 1:
-        (n1, s1), (n2, s2) = [(n, s) for n, s in sizes.items()][0], next((n, s) for n, s in sizes.items() if s != sizes[seq.first])
-        raise MediaError(f"{seq.path}: {seq.name(n1)} is {s1[0]}x{s1[1]} but {seq.name(n2)} is {s2[0]}x{s2[1]}; "
-                         "a sequence has one picture size")
+        first = sizes[seq.first]
+        other, size = next((n, s) for n, s in sizes.items() if s != first)
+        raise MediaError(f"{seq.path}: {seq.name(seq.first)} is {first[0]}x{first[1]} but {seq.name(other)} is "
+                         f"{size[0]}x{size[1]}; a sequence has one picture size")
     with reading(seq.path), SequenceContainer(seq) as container:
         vs = container.streams.video[0]
         cc = vs.codec_context
