@@ -112,14 +112,20 @@ def rgb_from_planar(y: np.ndarray, cb: np.ndarray, cr: np.ndarray, bits: int, ou
     kg = 1 - kr - kb
     top_in = (1 << bits) - 1
     yf = y.astype(np.float32)
-    dr = 2 * (1 - kr) * (cr.astype(np.float32) - half)
-    db = 2 * (1 - kb) * (cb.astype(np.float32) - half)
-    dg = -(kr * dr + kb * db) / kg
-    offsets = np.stack([dr, dg, db], axis=-1)  # each channel minus Y'
-    room = np.where(offsets > 0, top_in - yf[..., None], yf[..., None])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fit = np.where(np.abs(offsets) > 1e-9, room / np.abs(offsets), np.inf)
-    scale = np.clip(fit.min(axis=-1, initial=np.inf), 0, 1)[..., None]
-    rgb = (yf[..., None] + offsets * scale) * (((1 << out_bits) - 1) / top_in)
+    rgb = np.empty((*y.shape, 3), dtype=np.float32)
+    rgb[..., 0] = (2 * (1 - kr)) * (cr.astype(np.float32) - half)  # R - Y'
+    rgb[..., 2] = (2 * (1 - kb)) * (cb.astype(np.float32) - half)  # B - Y'
+    rgb[..., 1] = (-kr / kg) * rgb[..., 0] - (kb / kg) * rgb[..., 2]  # G - Y'
+    rgb += yf[..., None]
+    outside = ((rgb < 0) | (rgb > top_in)).any(axis=-1)
+    if outside.any():  # few pixels as a rule: only they pay for the fit
+        ys = yf[outside][:, None]
+        offsets = rgb[outside] - ys
+        room = np.where(offsets > 0, top_in - ys, ys)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fit = np.where(np.abs(offsets) > 1e-6, room / np.abs(offsets), np.inf)
+        rgb[outside] = ys + offsets * np.clip(fit.min(axis=-1), 0, 1)[:, None]
     top = (1 << out_bits) - 1
+    if out_bits != bits:
+        rgb *= top / top_in
     return np.clip(np.rint(rgb), 0, top).astype(np.uint16 if out_bits > 8 else np.uint8)
