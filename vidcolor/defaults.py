@@ -24,6 +24,13 @@ DEFAULT_CODEC = "x264"
 # what to do at an undecodable packet: stop with an error, or conceal the picture and go on
 ON_ERROR_CHOICES: tuple[str, ...] = ("stop", "skip")
 
+# ---- folders (vidcolor.jobs.batch, vidcolor.media.sequence) ----------------------------------
+
+# a folder holding any of these is a batch of films, never an image sequence
+VIDEO_SUFFIXES: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".wmv", ".flv")
+# numbered stills that make one film (vidcolor.media.sequence)
+STILL_SUFFIXES: tuple[str, ...] = (".dpx", ".tif", ".tiff", ".png", ".exr", ".jpg", ".jpeg", ".bmp")
+
 # ---- temporal smoothing (vidcolor.temporal.smoothers) --------------------------------------
 
 TEMPORAL_MODES: tuple[str, ...] = ("off", "ema", "flow")

@@ -16,16 +16,24 @@ _CPU_LITE_FPS_640x360 = 10.0
 
 
 def probe(
-    input: Annotated[Path, typer.Argument(help="Video file to inspect.", show_default=False)],
+    input: Annotated[Path, typer.Argument(help="Video file, or image sequence (scans/%06d.dpx or a folder of numbered stills), to inspect.", show_default=False)],
     count: Annotated[bool, typer.Option("--count", help="Demux the whole file to count frames exactly.")] = False,
+    fps: Annotated[float | None, typer.Option(help="Frame rate of an image sequence (default 24).", show_default=False)] = None,
 ) -> None:
     """Show streams, frames, duration and an estimate of the colouring time."""
     from vidcolor.media import probe as probe_media
 
-    info = probe_media(input, count_frames=count)
+    info = probe_media(input, count_frames=count, fps=fps)
     v = info.video
     console = Console()
     console.print(f"[bold]{info.path}[/]  container {info.format}, duration {info.duration or 0:.3f} s")
+    if v.still:
+        from vidcolor.media.sequence import find_sequence
+
+        seq = find_sequence(input, fps)
+        gaps = f", missing {seq.describe_gaps()}" if seq.gaps else ""
+        console.print(f"image sequence {seq.pattern}: {len(seq.numbers)} stills numbered {seq.first}-{seq.last}{gaps}, "
+                      f"{float(seq.fps):.3f} fps ({seq.fps}), read as {v.read_format} full range")
     table = Table("#", "type", "codec", "details")
     for s in info.streams:
         if s.index == v.index:

@@ -40,8 +40,10 @@ log = logging.getLogger("vidcolor")
 
 
 def run(
-    input: Annotated[Path, typer.Argument(help="Video or image to colourise, or a folder of videos.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result (a folder for a folder).", show_default=False)],
+    input: Annotated[Path, typer.Argument(help="Video or image to colourise, a folder of videos, or an image sequence "
+                                               "(scans/%06d.dpx, or a folder of numbered stills).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result (a folder for a folder of videos; "
+                                                                 "out/%06d.dpx for numbered stills).", show_default=False)],
     model: ModelOpt = "auto",
     weights: WeightsOpt = None,
     device: DeviceOpt = "auto",
@@ -68,11 +70,19 @@ def run(
     workers: Annotated[int | None, typer.Option(min=1, help="Ray workers (default: one per GPU, else one per 2 CPU cores).")] = None,
     reference: ReferenceOpt = None,
     references: ReferencesDirOpt = None,
+    fps: Annotated[float | None, typer.Option(help="Frame rate of an image sequence input (default 24; 23.976 is 24000/1001).", show_default=False)] = None,
 ) -> None:
-    """Colourise a black-and-white video (or image, or folder of videos) into a new file."""
+    """Colourise a black-and-white video (or image, or folder of videos, or image sequence) into a new file.
+
+    A folder whose files are all stills (.dpx .tif .tiff .png .exr .jpg .jpeg .bmp) named one
+    prefix + frame number + one suffix, of one picture size, is one film (an image sequence);
+    a folder of videos is a batch. A sequence may go to a video file or to numbered stills
+    (-o out/%06d.dpx: same numbering, same bit depth where the format has it).
+    """
     # torch, OpenCV and the pipeline load here, not at start-up, so `--help` and `probe` stay fast
     from vidcolor.media.encode import EncodeOptions
     from vidcolor.media.image import is_image
+    from vidcolor.media.sequence import is_sequence
     from vidcolor.pipeline import ColorizeOptions
     from vidcolor.pipeline.image import colorize_image
     from vidcolor.jobs import JobOptions, colorize_auto
@@ -93,11 +103,19 @@ def run(
         hwaccel=hwaccel,
         random_seed=random_weights,
         references=reference_specs(reference, references),
+        fps=fps,
     )
     if split is None and (segment_seconds or work_dir is not None):
         split = True  # an explicit segment length or work folder asks for a split job even on a short film
     job = JobOptions(segment_seconds=segment_seconds, work_dir=work_dir, resume=resume, split=split)
     runner = _cluster_runner(cluster, workers, job)
+    if is_sequence(input):  # a pattern, or a folder of stills: one film (find_sequence says whether a good one)
+        with progress_bar(enabled=not quiet, label=input.name) as update:
+            result = colorize_auto(input, output, options, job, runner=runner, progress=update)
+        _report(result)
+        return
+    if fps is not None:
+        raise UsageError(f"--fps sets the rate of an image sequence; {input.name} is not one")
     if input.is_dir():
         if work_dir is not None:
             raise UsageError("--work-dir names one job's folder; with a folder input each film gets its own")
@@ -108,6 +126,10 @@ def run(
     else:
         with progress_bar(enabled=not quiet, label=input.name) as update:
             result = colorize_auto(input, output, options, job, runner=runner, progress=update)
+    _report(result)
+
+
+def _report(result: ColorizeResult) -> None:
     log.info("wrote %s: %d frames in %.1f s (%.1f fps)", result.output, result.frames, result.seconds, result.fps)
     if result.concealed_frames:
         log.warning("%d frames could not be decoded and were concealed", result.concealed_frames)

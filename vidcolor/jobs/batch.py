@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vidcolor.defaults import VIDEO_SUFFIXES  # noqa: F401 (re-exported under its old name)
 from vidcolor.errors import VidcolorError
 from vidcolor.media.encode import CODECS
 from vidcolor.pipeline.colorize import ColorizeResult
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".wmv", ".flv")
 
 # (source, output) -> result; the caller decides plain or segmented runs and progress display
 RunOne = Callable[[Path, Path], ColorizeResult]

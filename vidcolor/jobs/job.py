@@ -22,6 +22,7 @@ from vidcolor.jobs.plan import Segment, SegmentResult
 from vidcolor.jobs.segment import LocalRunner, SegmentJob, SegmentMismatch, SegmentRunner
 from vidcolor.media import probe
 from vidcolor.media.segments import FrameIndex, join_parts, scan_frames
+from vidcolor.media.sequence_out import is_stills_output
 from vidcolor.models.loading import has_local_weights
 from vidcolor.pipeline.colorize import CONTAINER_FORMATS, ColorizeResult, colorize
 from vidcolor.pipeline.options import ColorizeOptions
@@ -95,15 +96,17 @@ def colorize_job(
     src, dst = Path(src), Path(dst)
     if job.never_split:
         raise UsageError("this job was asked not to split (--no-split or --segment-seconds 0); use colorize")
+    if is_stills_output(dst):
+        raise UsageError("numbered stills are written in one pass, each its own file; use colorize")
     check_paths(src, dst, overwrite=options.overwrite)
     options.encode.check(dst)
-    return _split_job(src, dst, options, job, scan_frames(src), runner or LocalRunner(), progress)
+    return _split_job(src, dst, options, job, scan_frames(src, options.fps), runner or LocalRunner(), progress)
 
 
 def _split_job(src: Path, dst: Path, options: ColorizeOptions, job: JobOptions, index: FrameIndex,
                runner: SegmentRunner, progress: ProgressCallback | None) -> ColorizeResult:
     start = time.perf_counter()
-    info = probe(src).video
+    info = probe(src, fps=options.fps).video
     if options.references:
         # read and checked here, before any decoding (each segment uses the same, cached, check);
         # absolute, like the source: Ray workers run in other folders
@@ -212,19 +215,23 @@ def colorize_auto(
     options = options or ColorizeOptions()
     job = job or JobOptions()
     src, dst = Path(src), Path(dst)
+    if is_stills_output(dst):
+        # each still is its own file: nothing to join, and a rerun with --overwrite redoes it
+        log.info("numbered stills are written in one pass, without segments%s", " (the cluster is not used)" if runner else "")
+        return colorize(src, dst, options, progress=progress)
     if job.never_split:
         if runner is not None:
             raise UsageError("a cluster colours the segments of a split job; drop --no-split or --segment-seconds 0")
         return colorize(src, dst, options, progress=progress)
     split = job.split or runner is not None
     if not split:
-        video = probe(src).video
+        video = probe(src, fps=options.fps).video
         seconds = _segment_seconds(options, job, float(video.average_rate or 0) or None)
         if video.duration is None or video.duration <= seconds:
             return colorize(src, dst, options, progress=progress)
     check_paths(src, dst, overwrite=options.overwrite)
     options.encode.check(dst)
-    index = scan_frames(src)
+    index = scan_frames(src, options.fps)
     if not split:
         span = index.seconds(index.pts[-1]) + (1 / float(video.average_rate) if video.average_rate else 0)
         if span <= seconds:

@@ -143,7 +143,20 @@ def plan_segments(index: FrameIndex, seconds: float, warmup: int = 0) -> list[Se
 
 
 def fingerprint(path: Path) -> dict[str, object]:
-    """Size, mtime and sha256 of the first and last MiB: cheap, and any re-encode or truncation changes it."""
+    """Size, mtime and sha256 of the first and last MiB: cheap, and any re-encode or truncation changes it.
+
+    An image sequence (a pattern or a folder) is fingerprinted by every still's name, size and mtime.
+    """
+    if not path.is_file():
+        from vidcolor.media.sequence import find_sequence
+
+        seq = find_sequence(path)
+        if seq is not None:
+            h = hashlib.sha256()
+            for n in seq.numbers:
+                st = (seq.folder / seq.name(n)).stat()
+                h.update(f"{seq.name(n)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+            return {"stills": len(seq.numbers), "sha256_names_sizes_mtimes": h.hexdigest()}
     st = path.stat()
     h = hashlib.sha256()
     with open(path, "rb") as f:

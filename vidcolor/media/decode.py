@@ -16,6 +16,8 @@ from vidcolor.defaults import ON_ERROR_CHOICES
 from vidcolor.errors import MediaError
 from vidcolor.media.errors import describe, reading
 from vidcolor.media.probe import PLANAR_FORMATS, VideoInfo
+from vidcolor.media.rgb import planar_from_rgb
+from vidcolor.media.sequence import open_input
 
 log = logging.getLogger(__name__)
 
@@ -130,18 +132,20 @@ class FrameReader:
         if self.hwaccel:
             try:
                 accel = av.codec.hwaccel.HWAccel(device_type=self.hwaccel, allow_software_fallback=True)
-                container = av.open(str(self.path), metadata_errors="replace", hwaccel=accel)
+                container = open_input(self.path, fps=self.info.average_rate, hwaccel=accel)
             except (av.error.FFmpegError, ValueError) as ex:
                 # reported, never silent: a benchmark must know which decoder it measured
                 log.warning("hardware decoding (%s) unavailable: %s; decoding in software", self.hwaccel, describe(ex))
         if container is None:
-            container = av.open(str(self.path), metadata_errors="replace")
+            container = open_input(self.path, fps=self.info.average_rate)  # a file, or an image sequence
         container.streams[self.info.index].thread_type = "AUTO"
         return container
 
     def _to_decoded(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:
         # the decoder's own flag, taken before a reformat replaces the frame
         corrupt = self.on_error == "skip" and frame.is_corrupt
+        if self.info.still:
+            frame = planar_from_rgb(frame, self.info.read_format)  # exact: swscale rounds deep RGB
         fmt, width, height = self.info.read_format, self.info.width, self.info.height
         size = (frame.width, frame.height)
         self._resized.see(size, pts)

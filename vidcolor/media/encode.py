@@ -17,6 +17,7 @@ from vidcolor.media.decode import plane_view
 from vidcolor.media.errors import describe
 from vidcolor.media.probe import PLANAR_FORMATS, VideoInfo
 from vidcolor.media.remux import Remuxer
+from vidcolor.media.rgb import requantize
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +47,21 @@ class EncodeOptions:
 
 
 def output_format(read_format: str, codec: str) -> str:
-    """Pixel format written: the input's subsampling and depth, with colour planes added to grey."""
+    """Pixel format written: the input's subsampling and depth, with colour planes added to grey.
+
+    The depth is capped where the codec stops: ProRes is 10-bit, x264 8 or 10-bit; FFV1
+    keeps 12 and 16-bit scans as they are.
+    """
     bits, sx, sy, _ = PLANAR_FORMATS[read_format]
     if codec == "prores":
         return "yuv444p10le" if (sx, sy) == (0, 0) else "yuv422p10le"
+    if codec == "x264":
+        bits = min(bits, 10)
+    depth = "" if bits == 8 else f"{bits}le"
     if read_format.startswith("gray"):
-        return "yuv420p10le" if bits > 8 else "yuv420p"
+        return f"yuv420p{depth}"
     # full range is carried by the colour_range tag, not the deprecated yuvj formats
-    return read_format.replace("yuvj", "yuv")
+    return f"{read_format.replace('yuvj', 'yuv')[:7]}{depth}"
 
 
 class VideoWriter:
@@ -73,7 +81,10 @@ class VideoWriter:
         self.pix_fmt = output_format(info.read_format, options.codec)
         out_bits = PLANAR_FORMATS[self.pix_fmt][0]
         self._dtype = np.dtype(np.uint16 if out_bits > 8 else np.uint8)
-        self._luma_shift = out_bits - PLANAR_FORMATS[info.read_format][0]
+        self._in_bits, self._out_bits = PLANAR_FORMATS[info.read_format][0], out_bits
+        self._full_range = info.chroma_spec.full_range
+        # ProRes is limited range by definition: full-range scans are mapped into it
+        self.full_range = self._full_range and options.codec != "prores"
         self.frames_written = 0
         try:
             self.container = av.open(str(path), "w", format=container_format)
@@ -108,6 +119,8 @@ class VideoWriter:
             value = getattr(info, tag)
             if value:
                 setattr(cc, tag, value)
+        if self._full_range and not self.full_range:
+            cc.color_range = 1  # AVCOL_RANGE_MPEG
         if self.options.codec == "x264":
             stream.options = {"crf": str(self.options.crf), "preset": self.options.preset, "tune": "film"}
         elif self.options.codec == "ffv1":
@@ -121,7 +134,9 @@ class VideoWriter:
     def _frame(self, luma: np.ndarray, chroma: np.ndarray, pts: int) -> av.VideoFrame:
         frame = av.VideoFrame(self.info.width, self.info.height, self.pix_fmt)
         y = plane_view(frame.planes[0], frame.planes[0].width, frame.planes[0].height, self._dtype)
-        y[...] = luma if not self._luma_shift else luma.astype(self._dtype) << self._luma_shift
+        # a deeper output gets the same picture, a shallower one (16-bit scan to 10-bit ProRes) it rounded
+        y[...] = requantize(luma, self._in_bits, self._out_bits, full_range=self._full_range, dtype=self._dtype,
+                            to_full_range=self.full_range)
         for i in (1, 2):
             plane = frame.planes[i]
             view = plane_view(plane, plane.width, plane.height, self._dtype)
@@ -132,6 +147,8 @@ class VideoWriter:
             value = getattr(self.info, tag)
             if value:
                 setattr(frame, tag, value)
+        if self._full_range and not self.full_range:
+            frame.color_range = 1
         return frame
 
     @property

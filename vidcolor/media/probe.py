@@ -25,6 +25,15 @@ PLANAR_FORMATS: dict[str, tuple[int, int, int, bool]] = {
     "yuv420p10le": (10, 1, 1, False),
     "yuv422p10le": (10, 1, 0, False),
     "yuv444p10le": (10, 0, 0, False),
+    # high-depth film scans (image sequences, read full range) and the FFV1 outputs they need
+    "gray12le": (12, 1, 1, False),
+    "gray16le": (16, 1, 1, False),
+    "yuv420p12le": (12, 1, 1, False),
+    "yuv420p16le": (16, 1, 1, False),
+    "yuv422p12le": (12, 1, 0, False),
+    "yuv422p16le": (16, 1, 0, False),
+    "yuv444p12le": (12, 0, 0, False),
+    "yuv444p16le": (16, 0, 0, False),
 }
 
 # FFmpeg AVColorSpace values to our matrices; anything else falls back by frame height.
@@ -50,12 +59,17 @@ class VideoInfo:
     colorspace: int
     color_primaries: int
     color_trc: int
+    still: bool = False  # an image sequence: RGB/grey stills read full range at their own depth
 
     @property
     def read_format(self) -> str:
         """The planar format frames are read in: the stream's own where we can, else a conversion."""
         if self.pix_fmt in PLANAR_FORMATS:
             return self.pix_fmt
+        if self.still:
+            from vidcolor.media.rgb import still_read_format
+
+            return still_read_format(self.pix_fmt)
         return "yuv420p10le" if "10" in self.pix_fmt or "12" in self.pix_fmt or "16" in self.pix_fmt else "yuv420p"
 
     @property
@@ -105,13 +119,21 @@ def _first_rotation(container: av.container.InputContainer, stream: av.video.str
     return 0
 
 
-def probe(path: Path, *, count_frames: bool = False) -> MediaInfo:
+def probe(path: Path, *, count_frames: bool = False, fps: Fraction | float | None = None) -> MediaInfo:
     """Read a file's header (and, with ``count_frames``, demux it once to count video packets).
+
+    An image sequence (a printf pattern or a folder of numbered stills, see
+    ``vidcolor.media.sequence``) is probed as one film played at ``fps`` (default 24).
 
     Raises:
         MediaError: the file is missing, unreadable, not a media file, or has no video stream.
     """
     path = Path(path)
+    if not path.is_file():
+        from vidcolor.media.sequence import find_sequence, probe_sequence
+
+        if (seq := find_sequence(path, fps)) is not None:
+            return probe_sequence(seq)
     if not path.exists():
         raise MediaError(f"{path} does not exist")
     if path.is_dir():

@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 
 from vidcolor.media.errors import describe
+from vidcolor.media.sequence import open_input
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ class Remuxer:
     """
 
     def __init__(self, source: Path, output: av.container.OutputContainer, *, skip_index: int) -> None:
-        self.input = av.open(str(source), metadata_errors="replace")
+        self.input = open_input(source)  # an image sequence has no other streams to copy
         self.metadata = dict(self.input.metadata)
         self.video_metadata = dict(self.input.streams[skip_index].metadata)
         self.dropped: list[str] = []

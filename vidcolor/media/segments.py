@@ -14,6 +14,7 @@ from vidcolor.errors import MediaError
 from vidcolor.media.errors import describe, reading
 from vidcolor.media.probe import VideoInfo, main_video_stream
 from vidcolor.media.remux import Remuxer
+from vidcolor.media.sequence import open_input
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,10 @@ class FrameIndex:
         return float((pts - self.pts[0]) * self.time_base)
 
 
-def scan_frames(path: Path) -> FrameIndex:
+def scan_frames(path: Path, fps: Fraction | float | None = None) -> FrameIndex:
     """Demux (never decode) the first video stream: packets' pts and keyframe flags.
+
+    An image sequence (``fps`` its rate) is indexed by its numbers, each still a keyframe.
 
     Raises:
         MediaError: the file cannot be read, or its video packets carry no timestamps.
@@ -43,7 +46,7 @@ def scan_frames(path: Path) -> FrameIndex:
     path = Path(path)
     pts: list[int] = []
     keys: set[int] = set()
-    with reading(path), av.open(str(path), metadata_errors="replace") as container:
+    with reading(path), open_input(path, fps=fps) as container:
         stream = main_video_stream(container)
         for packet in container.demux(stream):
             if not packet.size:

@@ -16,6 +16,8 @@ from vidcolor.engines import Engine, open_engine
 from vidcolor.errors import MediaError, UsageError
 from vidcolor.media import FrameReader, VideoInfo, VideoWriter, probe
 from vidcolor.media.decode import DecodedFrame
+from vidcolor.media.sequence import find_sequence
+from vidcolor.media.sequence_out import SequenceWriter, atomic_sequence_output, check_sequence_output, sequence_target
 from vidcolor.models import LoadedModel, load_model
 from vidcolor.models.loading import has_local_weights
 from vidcolor.pipeline.chroma import ChromaPredictor
@@ -75,6 +77,8 @@ def _check_references(src: Path, info: VideoInfo, options: ColorizeOptions):  # 
     """The film's references read and checked (UsageError before any decoding), or None."""
     if not options.references:
         return None
+    if info.still:
+        raise UsageError("colour references are not supported with image sequences yet")
     from vidcolor.reference.build import check_video_references
 
     return check_video_references(src, info, options.references)
@@ -91,7 +95,7 @@ def make_predictor(model: LoadedModel, engine: Engine, info: VideoInfo, writer: 
     return ChromaPredictor(
         engine=engine,
         in_spec=info.chroma_spec,
-        out_spec=ChromaSpec(info.chroma_spec.matrix, info.chroma_spec.full_range, writer.chroma_bits),
+        out_spec=ChromaSpec(info.chroma_spec.matrix, writer.full_range, writer.chroma_bits),
         chroma_shape=writer.chroma_shape,
         plan=plan,
         smoother=_make_smoother(options),
@@ -113,6 +117,10 @@ def colorize(
     any error or interrupt nothing is left at ``dst``. Every frame keeps its pts, the
     luma plane is the input's, other streams are copied without re-encoding.
 
+    ``src`` may be an image sequence (a printf pattern such as ``scans/%06d.dpx``, or a folder
+    of numbered stills, played at ``options.fps``), and ``dst`` then numbered stills too
+    (``out/%06d.dpx``: the input's numbering and depth, moved in when all are written).
+
     Raises:
         UsageError: options contradict each other or the paths (output is the input, exists, ...).
         MediaError: the input cannot be read or the output cannot be written.
@@ -121,17 +129,25 @@ def colorize(
     """
     options = options or ColorizeOptions()
     src, dst = Path(src), Path(dst)
-    check_paths(src, dst, overwrite=options.overwrite)
-    options.encode.check(dst)
+    target = sequence_target(dst)  # numbered stills (out/%06d.dpx), or None for a video file
+    if target is None:
+        check_paths(src, dst, overwrite=options.overwrite)
+        options.encode.check(dst)
     if options.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {options.batch_size}")
-    info = probe(src).video
+    info = probe(src, fps=options.fps).video
+    sequence = find_sequence(src, options.fps) if info.still else None
+    if target is not None:
+        check_sequence_output(target, sequence, overwrite=options.overwrite)
     _check_references(src, info, options)
     model, engine = open_model_engine(options)
     meter = ProgressMeter(total=info.frames, callback=progress)
     start = time.perf_counter()
-    with atomic_output(dst) as tmp:
-        writer = VideoWriter(tmp, CONTAINER_FORMATS.get(dst.suffix.lower()), info, src, options.encode)
+    with atomic_sequence_output(target) if target is not None else atomic_output(dst) as tmp:
+        if target is not None:
+            writer = SequenceWriter(tmp, target, info, sequence.first)
+        else:
+            writer = VideoWriter(tmp, CONTAINER_FORMATS.get(dst.suffix.lower()), info, src, options.encode)
         reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel)
         predictor = make_predictor(model, engine, info, writer, options, src)
         try:
@@ -149,7 +165,7 @@ def colorize(
         model=model.label,
         engine=engine.describe(),
         concealed_frames=reader.stats.concealed,
-        dropped_streams=list(writer.remuxer.dropped),
+        dropped_streams=list(writer.remuxer.dropped) if writer.remuxer is not None else [],
     )
 
 

@@ -39,6 +39,8 @@ class ColorizeOptions:
         references: colour references: ``IMAGE`` (a palette for the whole film) or
             ``IMAGE@TIME`` (a keyframe: a coloured version of the picture at TIME, in seconds,
             ``HH:MM:SS[.mmm]`` or ``#FRAME``); strings, paths or ``ReferenceSpec``.
+        fps: the frame rate of an image sequence input (stills carry none); None is 24.
+            Ignored for video files, which carry their own timing.
     """
 
     model: str = "auto"
@@ -57,6 +59,7 @@ class ColorizeOptions:
     hwaccel: str | None = None
     random_seed: int | None = None
     references: tuple[ReferenceSpec, ...] = ()
+    fps: float | None = None
 
     def __post_init__(self) -> None:
         refs = self.references
@@ -75,3 +78,5 @@ class ColorizeOptions:
             raise UsageError(f"--render-size must be a multiple of 32 from 64 to 1024, not {self.render_size}")
         if self.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, not {self.batch_size}")
+        if self.fps is not None and not 0 < self.fps <= 1000:
+            raise UsageError(f"--fps must be above 0 and at most 1000, not {self.fps:g}")

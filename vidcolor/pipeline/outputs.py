@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vidcolor.errors import MediaError, UsageError
+from vidcolor.media.sequence import is_pattern
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ PARTIAL_MARK = ".vidcolor-partial"
 
 def check_paths(src: Path, dst: Path, *, overwrite: bool) -> None:
     """Refuse runs that would write over the input or over an existing file, or cannot write at all."""
-    if not src.exists():
+    if not src.exists() and not is_pattern(src):  # a printf pattern (scans/%06d.dpx) is checked when probed
         raise MediaError(f"{src} does not exist")
     if dst.exists() and dst.is_dir():
         raise UsageError(f"{dst} is a folder; give a file name for the output")
