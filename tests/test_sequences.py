@@ -387,3 +387,17 @@ def test_sequence_runs_and_gaps(tmp_path: Path) -> None:
     assert seq.runs == [(1, 3), (7, 7), (9, 10)] and seq.gaps == [(4, 6), (8, 8)]
     assert seq.describe_gaps() == "4-6, 8" and seq.fps == 24
     assert find_sequence(tmp_path / "s_%04d.png", 23.976).fps == Fraction(24000, 1001)
+
+
+def test_a_gap_image2_would_jump_is_kept(greys: list[np.ndarray], tmp_path: Path) -> None:
+    """image2 finds a run's end by probing 1, 2, 4, 8 numbers on: from 100 it finds 108 and would read into the missing 105."""
+    from vidcolor.media.sequence import open_input
+
+    numbers = [100, 101, 102, 103, 104, 106, 107, 108]
+    folder = write_stills(tmp_path / "jump", "j_%03d.png", "png", "rgb24", 8, numbers, greys)
+    with open_input(folder) as container:
+        pts = [p.pts for p in container.demux() if p.size]
+    assert pts == [n - 100 for n in numbers]
+    proc = cli("run", str(folder), "-o", str(tmp_path / "out" / "%03d.png"), *TINY)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{n:03d}.png" for n in numbers]

@@ -271,11 +271,25 @@ class SequenceContainer:
                 container.streams.video[0].thread_type = thread_type
                 self._others.append(container)
             shift = start - seq.first
-            for packet in container.demux(container.streams.video[0]):
+            stream = container.streams.video[0]
+            # image2 finds where a run ends by probing numbers at growing steps, which can jump
+            # a gap (100-104, 106-111: it probes 108 and reads on into the missing 105), so
+            # each run stops at its own last still, flushing its decoder as demux would
+            left = run_last - start + 1
+            for packet in container.demux(stream):
+                if not packet.size:
+                    yield packet
+                    break
                 if packet.pts is not None:
                     packet.pts += shift
                     packet.dts = packet.pts
                 yield packet
+                left -= 1
+                if left == 0:
+                    flush = av.Packet()
+                    flush.stream = stream
+                    yield flush
+                    break
 
     def decode(self, *streams: object) -> Iterator[av.VideoFrame]:
         for packet in self.demux():
