@@ -22,6 +22,7 @@ from vidcolor.jobs.plan import Segment, SegmentResult
 from vidcolor.jobs.segment import LocalRunner, SegmentJob, SegmentMismatch, SegmentRunner
 from vidcolor.media import probe
 from vidcolor.media.segments import FrameIndex, join_parts, scan_frames
+from vidcolor.media.sequence import find_sequence, warn_gaps
 from vidcolor.media.sequence_out import is_stills_output
 from vidcolor.models.loading import has_local_weights
 from vidcolor.pipeline.colorize import CONTAINER_FORMATS, ColorizeResult, colorize
@@ -107,6 +108,8 @@ def _split_job(src: Path, dst: Path, options: ColorizeOptions, job: JobOptions, 
                runner: SegmentRunner, progress: ProgressCallback | None) -> ColorizeResult:
     start = time.perf_counter()
     info = probe(src, fps=options.fps).video
+    if info.still:
+        warn_gaps(find_sequence(src, options.fps))
     if options.references:
         # read and checked here, before any decoding (each segment uses the same, cached, check);
         # absolute, like the source: Ray workers run in other folders

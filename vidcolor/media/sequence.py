@@ -40,8 +40,6 @@ DEFAULT_FPS = Fraction(24)
 # one printf conversion for the frame number: %d, %6d or %06d (image2's own syntax)
 PRINTF_NUMBER = re.compile(r"%(0?)(\d*)d")
 _NUMBERED = re.compile(r"^(.*?)(\d+)([^\d]*)$")
-# warned once per process: probe, reader and job all find the same sequence
-_warned_gaps: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -219,9 +217,8 @@ def is_sequence(path: Path | str) -> bool:
 
 
 def warn_gaps(seq: ImageSequence) -> None:
-    key = str(seq.path.resolve())
-    if seq.gaps and key not in _warned_gaps:
-        _warned_gaps.add(key)
+    """One warning naming the missing numbers (a run calls it once; probing is silent)."""
+    if seq.gaps:
         missing = sum(b - a + 1 for a, b in seq.gaps)
         log.warning("%s: %d frame number(s) missing (%s); the gaps stay gaps in time", seq.path, missing, seq.describe_gaps())
 
@@ -334,7 +331,6 @@ def probe_sequence(seq: ImageSequence) -> MediaInfo:
     """A MediaInfo for the sequence: one video stream, its frames and duration from the numbering."""
     from vidcolor.media.probe import MediaInfo, StreamInfo, VideoInfo
 
-    warn_gaps(seq)
     sizes = {n: _size(seq, n) for n in sorted({a for a, _ in seq.runs} | {seq.last})}
     if len(set(sizes.values())) > 1:
         first = sizes[seq.first]

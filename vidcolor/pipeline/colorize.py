@@ -16,7 +16,7 @@ from vidcolor.engines import Engine, open_engine
 from vidcolor.errors import MediaError, UsageError
 from vidcolor.media import FrameReader, VideoInfo, VideoWriter, probe
 from vidcolor.media.decode import DecodedFrame
-from vidcolor.media.sequence import find_sequence
+from vidcolor.media.sequence import find_sequence, warn_gaps
 from vidcolor.media.sequence_out import SequenceWriter, atomic_sequence_output, check_sequence_output, sequence_target
 from vidcolor.models import LoadedModel, load_model
 from vidcolor.models.loading import has_local_weights
@@ -137,6 +137,8 @@ def colorize(
         raise UsageError(f"--batch-size must be at least 1, got {options.batch_size}")
     info = probe(src, fps=options.fps).video
     sequence = find_sequence(src, options.fps) if info.still else None
+    if sequence is not None:
+        warn_gaps(sequence)
     if target is not None:
         check_sequence_output(target, sequence, overwrite=options.overwrite)
     _check_references(src, info, options)
