@@ -72,8 +72,7 @@ class _ResizedSpans:
                  keep: tuple[int, int | None] | None = None) -> None:
         self.name, self.size, self.time_base = name, size, time_base or Fraction(1)
         self.keep = keep
-        self.spans: list[tuple[tuple[int, int], int, int]] = []  # (size, first pts, last pts)
-        self._open: list | None = None
+        self._open: list | None = None  # [size, first pts, last pts] of the run being seen
 
     def see(self, size: tuple[int, int], pts: int) -> None:
         if self.keep is not None and (pts < self.keep[0] or (self.keep[1] is not None and pts >= self.keep[1])):
@@ -91,13 +90,12 @@ class _ResizedSpans:
             return
         (w, h), first, last = self._open
         self._open = None
-        self.spans.append(((w, h), first, last))
         log.warning("%s: pictures from %.3f s to %.3f s are %dx%d, not the stream's %dx%d; scaled to %dx%d",
                     self.name, float(first * self.time_base), float(last * self.time_base), w, h, *self.size, *self.size)
 
 
 class FrameReader:
-    """Iterate a file's first video stream as DecodedFrames, threaded, in presentation order.
+    """Iterate a film's video stream (``info.index``) as DecodedFrames, threaded, in presentation order.
 
     Args:
         path: the input file.
