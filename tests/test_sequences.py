@@ -401,3 +401,10 @@ def test_a_gap_image2_would_jump_is_kept(greys: list[np.ndarray], tmp_path: Path
     proc = cli("run", str(folder), "-o", str(tmp_path / "out" / "%03d.png"), *TINY)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{n:03d}.png" for n in numbers]
+
+
+def test_preview_of_a_sequence(scans: dict[str, Path], tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.png"
+    proc = cli("preview", str(scans["dpx"]), "-o", str(sheet), "--frames", "3", "--model", "tiny", "--random-weights", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert sheet.stat().st_size > 0

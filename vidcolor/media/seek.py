@@ -10,6 +10,7 @@ import numpy as np
 from vidcolor.errors import MediaError
 from vidcolor.media.errors import reading
 from vidcolor.media.probe import main_video_stream
+from vidcolor.media.sequence import open_input
 
 
 def rgb_frames_at(path: Path, seconds: list[float]) -> list[tuple[float, np.ndarray]]:
@@ -24,7 +25,7 @@ def rgb_frames_at(path: Path, seconds: list[float]) -> list[tuple[float, np.ndar
     """
     path = Path(path)
     out: list[tuple[float, np.ndarray]] = []
-    with reading(path), av.open(str(path), metadata_errors="replace") as container:
+    with reading(path), open_input(path) as container:  # a file, or an image sequence at its default rate
         stream = main_video_stream(container)
         stream.thread_type = "AUTO"
         tb = stream.time_base
