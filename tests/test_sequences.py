@@ -245,12 +245,36 @@ def test_local_ray_cluster_colours_a_sequence(scans: dict[str, Path], tmp_path: 
     _same_film(tmp_path / "plain.mkv", tmp_path / "ray.mkv", chroma_tolerance=1 << 8)
 
 
-def test_split_options_with_a_stills_output_run_in_one_pass(scans: dict[str, Path], tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    proc = cli("run", str(scans["png"]), "-o", str(out / "%03d.png"), "--segment-seconds", "0.1", *TINY[:-1])
+def _stills(folder: Path) -> dict[str, np.ndarray]:
+    return {p.name: still_rgb(p)[1] for p in sorted(folder.iterdir())}
+
+
+def test_stills_output_splits_and_resumes(scans: dict[str, Path], tmp_path: Path) -> None:
+    """A long job to numbered stills is resumable too: each segment a folder of stills, moved in at the end."""
+    from tests.test_segments import StopAfterFirstSegment
+    from vidcolor.jobs.job import colorize_job, default_work_dir
+    from vidcolor.jobs.plan import JobOptions
+    from vidcolor.pipeline import ColorizeOptions, colorize
+
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=4)
+    colorize(scans["dpx"], tmp_path / "plain" / "%06d.dpx", options)
+    dst, job = tmp_path / "split" / "%06d.dpx", JobOptions(segment_seconds=0.1)
+    with pytest.raises(KeyboardInterrupt):
+        colorize_job(scans["dpx"], dst, options, job, runner=StopAfterFirstSegment())
+    assert not (tmp_path / "split").exists() or not list((tmp_path / "split").iterdir())  # nothing before the join
+    assert any(default_work_dir(dst).glob("part-*"))
+    result = colorize_job(scans["dpx"], dst, options, job)
+    assert result.frames == len(DPX_NUMBERS) and not default_work_dir(dst).exists()
+    plain, split = _stills(tmp_path / "plain"), _stills(tmp_path / "split")
+    assert list(split) == [f"{n:06d}.dpx" for n in DPX_NUMBERS] == list(plain)
+    assert all(np.array_equal(plain[k], split[k]) for k in plain)
+    # through the CLI: split by --segment-seconds, same stills
+    out = tmp_path / "cli"
+    proc = cli("run", str(scans["dpx"]), "-o", str(out / "%06d.dpx"), "--segment-seconds", "0.1", *TINY[:-1])
     assert proc.returncode == 0, proc.stderr
-    assert "one pass" in proc.stderr
-    assert len(list(out.iterdir())) == 6
+    assert "segments of about 0.1 s" in proc.stderr
+    cli_stills = _stills(out)
+    assert list(cli_stills) == list(plain) and all(np.array_equal(plain[k], cli_stills[k]) for k in plain)
 
 
 # ---- probe, and what is refused ----------------------------------------------------------------

@@ -23,7 +23,7 @@ from vidcolor.jobs.segment import LocalRunner, SegmentJob, SegmentMismatch, Segm
 from vidcolor.media import probe
 from vidcolor.media.segments import FrameIndex, join_parts, scan_frames
 from vidcolor.media.sequence import find_sequence, warn_gaps
-from vidcolor.media.sequence_out import is_stills_output
+from vidcolor.media.sequence_out import SequenceTarget, check_sequence_output, move_stills, sequence_target
 from vidcolor.models.loading import has_local_weights
 from vidcolor.pipeline.colorize import CONTAINER_FORMATS, ColorizeResult, colorize
 from vidcolor.pipeline.options import ColorizeOptions
@@ -34,7 +34,23 @@ log = logging.getLogger(__name__)
 
 
 def default_work_dir(dst: Path) -> Path:
+    """Hidden, beside the output: ``.film.mkv.vidcolor-work``; for stills (``out/%06d.dpx``) beside their folder."""
+    target = sequence_target(dst)
+    if target is not None:
+        folder = target.folder.resolve()
+        return folder.parent / f".{folder.name}.vidcolor-work"
     return dst.parent / f".{dst.name}.vidcolor-work"
+
+
+def _check_output(src: Path, dst: Path, options: ColorizeOptions) -> SequenceTarget | None:
+    """Refuse outputs ``colorize`` would refuse, before any work; the stills target, or None for a video file."""
+    target = sequence_target(dst)
+    if target is None:
+        check_paths(src, dst, overwrite=options.overwrite)
+        options.encode.check(dst)
+    else:
+        check_sequence_output(target, find_sequence(src, options.fps), overwrite=options.overwrite)
+    return target
 
 
 def _model_name(options: ColorizeOptions) -> str:
@@ -48,7 +64,10 @@ def _clear_work_dir(work: Path) -> None:
     """Remove what a previous job left (only our own files: a --work-dir may hold others)."""
     for path in work.glob("*"):
         if path.name.startswith(("part-", ".part-", MANIFEST_NAME)):
-            path.unlink()
+            if path.is_dir():  # a part of numbered stills
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def _remove_work_dir(work: Path) -> None:
@@ -97,19 +116,17 @@ def colorize_job(
     src, dst = Path(src), Path(dst)
     if job.never_split:
         raise UsageError("this job was asked not to split (--no-split or --segment-seconds 0); use colorize")
-    if is_stills_output(dst):
-        raise UsageError("numbered stills are written in one pass, each its own file; use colorize")
-    check_paths(src, dst, overwrite=options.overwrite)
-    options.encode.check(dst)
-    return _split_job(src, dst, options, job, scan_frames(src, options.fps), runner or LocalRunner(), progress)
+    target = _check_output(src, dst, options)
+    return _split_job(src, dst, target, options, job, scan_frames(src, options.fps), runner or LocalRunner(), progress)
 
 
-def _split_job(src: Path, dst: Path, options: ColorizeOptions, job: JobOptions, index: FrameIndex,
-               runner: SegmentRunner, progress: ProgressCallback | None) -> ColorizeResult:
+def _split_job(src: Path, dst: Path, target: SequenceTarget | None, options: ColorizeOptions, job: JobOptions,
+               index: FrameIndex, runner: SegmentRunner, progress: ProgressCallback | None) -> ColorizeResult:
     start = time.perf_counter()
     info = probe(src, fps=options.fps).video
-    if info.still:
-        warn_gaps(find_sequence(src, options.fps))
+    sequence = find_sequence(src, options.fps) if info.still else None
+    if sequence is not None:
+        warn_gaps(sequence)
     if options.references:
         # read and checked here, before any decoding (each segment uses the same, cached, check);
         # absolute, like the source: Ray workers run in other folders
@@ -122,7 +139,8 @@ def _split_job(src: Path, dst: Path, options: ColorizeOptions, job: JobOptions, 
     manifest_path = work / MANIFEST_NAME
     fresh = Manifest(
         input=fingerprint(src),
-        options=output_options(options),
+        # parts of stills and parts of video are not interchangeable (a --work-dir reused across outputs)
+        options={**output_options(options), "stills": target.suffix if target else None},
         model=_model_name(options),
         segment_seconds=seconds,
         frames=index.frames,
@@ -135,7 +153,11 @@ def _split_job(src: Path, dst: Path, options: ColorizeOptions, job: JobOptions, 
     # parts are Matroska whatever the output: the join re-times every packet from the index,
     # so only the order of a part's timestamps matters, and Matroska carries every codec we write
     # absolute: Ray workers run in other folders (and on other machines, over shared storage)
-    spec = SegmentJob(src.resolve(), work.resolve(), "matroska", ".mkv", info, options)
+    if target is None:
+        spec = SegmentJob(src.resolve(), work.resolve(), "matroska", ".mkv", info, options)
+    else:  # each part a folder of stills, moved into the target at the join
+        spec = SegmentJob(src.resolve(), work.resolve(), None, "", info, options, stills=target,
+                          first_number=sequence.first)
     if manifest is None:
         work.mkdir(parents=True, exist_ok=True)
         _clear_work_dir(work)
@@ -173,12 +195,16 @@ def _split_job(src: Path, dst: Path, options: ColorizeOptions, job: JobOptions, 
         else:
             _remove_work_dir(work)
         raise
+    parts = [spec.part_path(s) for s in manifest.segments]
     try:
-        with atomic_output(dst) as tmp:
-            stats = join_parts([spec.part_path(s) for s in manifest.segments], index.pts, tmp,
-                               CONTAINER_FORMATS.get(dst.suffix.lower()), info, src)
-            if stats.frames != index.frames:
-                raise MediaError(f"the joined film has {stats.frames} frames, the input {index.frames}")
+        if target is not None:
+            frames, dropped = move_stills(parts, target), []
+        else:
+            with atomic_output(dst) as tmp:
+                stats = join_parts(parts, index.pts, tmp, CONTAINER_FORMATS.get(dst.suffix.lower()), info, src)
+            frames, dropped = stats.frames, stats.dropped_streams
+        if frames != index.frames:
+            raise MediaError(f"the joined film has {frames} frames, the input {index.frames}")
     except KeyboardInterrupt:
         log.warning("all segments are kept in %s; run the same command again to join them", work)
         raise
@@ -188,12 +214,12 @@ def _split_job(src: Path, dst: Path, options: ColorizeOptions, job: JobOptions, 
     _remove_work_dir(work)
     return ColorizeResult(
         output=dst,
-        frames=stats.frames,
+        frames=frames,
         seconds=time.perf_counter() - start,
         model=runner.model_label,
         engine=runner.engine_label,
         concealed_frames=sum(s.concealed for s in manifest.segments),
-        dropped_streams=stats.dropped_streams,
+        dropped_streams=dropped,
     )
 
 
@@ -218,10 +244,6 @@ def colorize_auto(
     options = options or ColorizeOptions()
     job = job or JobOptions()
     src, dst = Path(src), Path(dst)
-    if is_stills_output(dst):
-        # each still is its own file: nothing to join, and a rerun with --overwrite redoes it
-        log.info("numbered stills are written in one pass, without segments%s", " (the cluster is not used)" if runner else "")
-        return colorize(src, dst, options, progress=progress)
     if job.never_split:
         if runner is not None:
             raise UsageError("a cluster colours the segments of a split job; drop --no-split or --segment-seconds 0")
@@ -232,8 +254,7 @@ def colorize_auto(
         seconds = _segment_seconds(options, job, float(video.average_rate or 0) or None)
         if video.duration is None or video.duration <= seconds:
             return colorize(src, dst, options, progress=progress)
-    check_paths(src, dst, overwrite=options.overwrite)
-    options.encode.check(dst)
+    target = _check_output(src, dst, options)
     index = scan_frames(src, options.fps)
     if not split:
         span = index.seconds(index.pts[-1]) + (1 / float(video.average_rate) if video.average_rate else 0)
@@ -241,4 +262,4 @@ def colorize_auto(
             log.warning("%s: the header says %.1f s but its video packets span %.1f s; colouring it in one pass",
                         src.name, video.duration, span)
             return colorize(src, dst, options, progress=progress)
-    return _split_job(src, dst, options, job, index, runner or LocalRunner(), progress)
+    return _split_job(src, dst, target, options, job, index, runner or LocalRunner(), progress)

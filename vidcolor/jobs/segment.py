@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from vidcolor.errors import MediaError
 from vidcolor.jobs.plan import Segment, SegmentResult
 from vidcolor.media import FrameReader, VideoInfo, VideoWriter
 from vidcolor.media.decode import DecodedFrame
+from vidcolor.media.sequence_out import SequenceTarget, SequenceWriter
 from vidcolor.models import LoadedModel
 from vidcolor.pipeline.colorize import make_predictor, open_model_engine, run_stages
 from vidcolor.pipeline.options import ColorizeOptions
@@ -43,7 +45,11 @@ class SegmentMismatch(MediaError):
 
 @dataclass(frozen=True)
 class SegmentJob:
-    """What any worker needs to colour a segment of one film (picklable, for Ray)."""
+    """What any worker needs to colour a segment of one film (picklable, for Ray).
+
+    A part is a video file, or, for numbered stills (``stills``), a folder of them named by
+    the source's numbers (``first_number`` + pts).
+    """
 
     source: Path
     work_dir: Path
@@ -51,9 +57,16 @@ class SegmentJob:
     suffix: str
     info: VideoInfo
     options: ColorizeOptions
+    stills: SequenceTarget | None = None
+    first_number: int = 0
 
     def part_path(self, segment: Segment) -> Path:
         return self.work_dir / f"{segment.part_name}{self.suffix}"
+
+    def writer(self, part: Path) -> VideoWriter | SequenceWriter:
+        if self.stills is not None:
+            return SequenceWriter(part, self.stills, self.info, self.first_number)
+        return VideoWriter(part, self.container_format, self.info, None, self.options.encode)
 
 
 class SegmentRunner(Protocol):
@@ -66,15 +79,23 @@ class SegmentRunner(Protocol):
 
 
 def run_segment(job: SegmentJob, segment: Segment, model, engine, meter: ProgressMeter) -> SegmentResult:  # noqa: ANN001 (LoadedModel, Engine)
-    """Colour one segment into its part file, which appears only when complete (a kill leaves no half part)."""
+    """Colour one segment into its part (file or folder of stills), which appears only when complete (a kill leaves no half part)."""
     final = job.part_path(segment)
     tmp = final.with_name(f".{final.stem}.partial{final.suffix}")
     try:
-        result = colorize_segment(job.source, tmp, job.container_format, job.info, segment, job.options, model, engine, meter)
+        if job.stills is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+        result = colorize_segment(job, tmp, segment, model, engine, meter)
+        if final.is_dir():
+            shutil.rmtree(final)  # left by a run killed between this rename and its manifest save
         os.replace(tmp, final)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
     return result
 
 
@@ -109,17 +130,14 @@ def _segment_frames(reader: FrameReader, warm_from: int, end: int | None) -> Ite
 
 
 def colorize_segment(
-    src: Path,
+    job: SegmentJob,
     part: Path,
-    container_format: str | None,
-    info: VideoInfo,
     segment: Segment,
-    options: ColorizeOptions,
     model: LoadedModel,
     engine: Engine,
     meter: ProgressMeter,
 ) -> SegmentResult:
-    """Colour one segment's pictures into ``part``, video only, keeping the source's pts.
+    """Colour one segment's pictures into ``part`` (video only, keeping the source's pts, or numbered stills).
 
     The smoother (if any) first sees the pictures from ``segment.warm_from``, which are not written.
     Concealed frames are counted among those written only: the reader also decodes pictures
@@ -129,9 +147,10 @@ def colorize_segment(
         MediaError: as ``colorize``.
         SegmentMismatch: the segment did not decode to the pictures the plan expected.
     """
+    src, info, options = job.source, job.info, job.options
     seek: int | None = segment.warm_from
     while True:
-        writer = VideoWriter(part, container_format, info, None, options.encode)
+        writer = job.writer(part)
         reader = FrameReader(src, info, on_error=options.on_error, hwaccel=options.hwaccel, seek_pts=seek,
                              keep=(segment.start_pts, segment.end_pts))
         predictor = make_predictor(model, engine, info, writer, options, src)

@@ -132,6 +132,25 @@ def atomic_sequence_output(target: SequenceTarget) -> Iterator[Path]:
                 target.folder.rmdir()  # only when empty, i.e. the run failed
 
 
+def move_stills(parts: list[Path], target: SequenceTarget) -> int:
+    """The join of a split job to stills: every part folder's stills, flushed, moved into the target folder.
+
+    Returns how many were moved. Safe file by file (each is renamed whole); the caller
+    checked beforehand that none of their names is taken (or that --overwrite was given).
+    """
+    names = [(part, name) for part in parts for name in sorted(os.listdir(part))]
+    try:
+        target.folder.mkdir(exist_ok=True)
+        for part, name in names:
+            with open(part / name, "rb+") as f:
+                os.fsync(f.fileno())
+        for part, name in names:
+            os.replace(part / name, target.folder / name)
+    except OSError as ex:
+        raise MediaError(f"cannot write {target.folder}: {ex.strerror or ex}") from ex
+    return len(names)
+
+
 class SequenceWriter:
     """The VideoWriter interface over numbered stills: each picture full-range BT.709 Y'CbCr to RGB.
 
