@@ -150,9 +150,9 @@ def _split_job(src: Path, dst: Path, target: SequenceTarget | None, options: Col
     if manifest is not None and (why := manifest.mismatch(fresh)):
         log.warning("starting over: %s since the work in %s was done", why, work)
         manifest = None
-    # parts are Matroska whatever the output: the join re-times every packet from the index,
-    # so only the order of a part's timestamps matters, and Matroska carries every codec we write
-    # absolute: Ray workers run in other folders (and on other machines, over shared storage)
+    # video parts are Matroska whatever the output container: the join re-times every packet from
+    # the index, so only the order of a part's timestamps matters, and Matroska carries every codec
+    # we write; paths absolute: Ray workers run in other folders (and on other machines, over shared storage)
     if target is None:
         spec = SegmentJob(src.resolve(), work.resolve(), "matroska", ".mkv", info, options)
     else:  # each part a folder of stills, moved into the target at the join
