@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -432,3 +433,27 @@ def test_preview_of_a_sequence(scans: dict[str, Path], tmp_path: Path) -> None:
     proc = cli("preview", str(scans["dpx"]), "-o", str(sheet), "--frames", "3", "--model", "tiny", "--random-weights", "0")
     assert proc.returncode == 0, proc.stderr
     assert sheet.stat().st_size > 0
+
+
+def test_keyframe_by_still_number(scans: dict[str, Path], greys: list[np.ndarray], tmp_path: Path) -> None:
+    """In a sequence, ``#N`` names the still numbered N (here 7, the 6th picture: 5 is missing)."""
+    import cv2
+
+    from vidcolor.errors import UsageError
+    from vidcolor.media import EncodeOptions
+    from vidcolor.pipeline import ColorizeOptions, colorize
+
+    grey = (greys[DPX_NUMBERS.index(7)] * 255).round().astype(np.uint8)
+    lab = cv2.cvtColor(np.stack([grey] * 3, axis=-1).astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+    lab[..., 1], lab[..., 2] = -10.0, -35.0  # the hand-coloured keyframe: blue
+    key = tmp_path / "key.png"
+    cv2.imwrite(str(key), (np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0, 1) * 255).round().astype(np.uint8)[..., ::-1])
+    base = ColorizeOptions(model="tiny", random_seed=0, batch_size=4, temporal="off", encode=EncodeOptions(codec="ffv1"))
+    colorize(scans["dpx"], tmp_path / "plain.mkv", base)
+    colorize(scans["dpx"], tmp_path / "keyed.mkv", replace(base, references=(f"{key}@#7",)))
+    plain, keyed = video_frames(tmp_path / "plain.mkv")[3], video_frames(tmp_path / "keyed.mkv")[3]
+    k = DPX_NUMBERS.index(7)
+    mid = 1 << 9  # 10-bit chroma's neutral code
+    assert keyed[k][1].mean() - mid > plain[k][1].mean() - mid + 20  # Cb: bluer where the keyframe is
+    with pytest.raises(UsageError, match="no still numbered 5"):
+        colorize(scans["dpx"], tmp_path / "missing.mkv", replace(base, references=(f"{key}@#5",)))

@@ -77,8 +77,6 @@ def _check_references(src: Path, info: VideoInfo, options: ColorizeOptions):  # 
     """The film's references read and checked (UsageError before any decoding), or None."""
     if not options.references:
         return None
-    if info.still:
-        raise UsageError("colour references are not supported with image sequences yet")
     from vidcolor.reference.build import check_video_references
 
     return check_video_references(src, info, options.references)

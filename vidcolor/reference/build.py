@@ -17,7 +17,8 @@ from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.reference.guide import GuideParams, ReferenceGuide
 from vidcolor.reference.load import LoadedReference, film_of_image, film_of_video, load_references
 from vidcolor.reference.shots import shots_for
-from vidcolor.reference.spec import ReferenceSpec
+from vidcolor.errors import UsageError
+from vidcolor.reference.spec import RefTime, ReferenceSpec
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,32 @@ def _check(src_stamp: tuple[str, int, int], info: VideoInfo, specs: tuple[Refere
     src = Path(src_stamp[0])
     pts: tuple[int, ...] = (0,)
     time_base, rate = float(info.time_base), float(info.average_rate or 0) or None
+    if info.still:
+        specs = _still_numbers_to_pictures(src, info, specs)
     if any(s.is_keyframe for s in specs):
-        index = scan_frames(src)  # demux only: the pictures' times, to place keyframes
+        index = scan_frames(src, info.average_rate)  # demux only: the pictures' times, to place keyframes
         pts, time_base = index.pts, float(index.time_base)
     width, height = (info.height, info.width) if info.rotation % 180 == 90 else (info.width, info.height)
     sar = float(info.sample_aspect_ratio) if info.sample_aspect_ratio else None
     film = film_of_video(width, height, sar, pts, time_base, rate)
     loaded = load_references(specs, film)
     return VideoReferences(tuple(loaded), pts if any(r.is_keyframe for r in loaded) else None)
+
+
+def _still_numbers_to_pictures(src: Path, info: VideoInfo, specs: tuple[ReferenceSpec, ...]) -> tuple[ReferenceSpec, ...]:
+    """In an image sequence ``#N`` is the still numbered N (what a scan's keyframe is named by), not the N-th picture."""
+    from vidcolor.media.sequence import find_sequence
+
+    seq = find_sequence(src, info.average_rate)
+    position = {n: k for k, n in enumerate(seq.numbers)}
+    out = []
+    for spec in specs:
+        if spec.at is not None and spec.at.frame is not None:
+            if spec.at.frame not in position:
+                raise UsageError(f"keyframe {spec}: {seq.pattern} has no still numbered {spec.at.frame}")
+            spec = ReferenceSpec(spec.path, RefTime(frame=position[spec.at.frame]))
+        out.append(spec)
+    return tuple(out)
 
 
 def resolved(options: ColorizeOptions) -> ColorizeOptions:
