@@ -28,6 +28,8 @@ from pathlib import Path
 
 import av
 
+from vidcolor.media.probe import main_video_stream
+
 PARTIAL_GLOB = ".*.vidcolor-partial-*"
 WROTE = re.compile(r"wrote .*: (\d+) frames in ")
 
@@ -420,7 +422,7 @@ def picture_times(path: Path) -> list[Fraction]:
     """The time of every picture of the film's stream (the first that is not a cover) that decodes, up to the first error."""
     times = []
     with av.open(str(path)) as container:
-        stream = next(s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
+        stream = main_video_stream(container)
         try:
             for frame in container.decode(stream):
                 times.append(frame.pts * stream.time_base)

@@ -23,11 +23,11 @@ from vidcolor.jobs.segment import LocalRunner, SegmentJob, SegmentMismatch, Segm
 from vidcolor.media import probe
 from vidcolor.media.segments import FrameIndex, join_parts, scan_frames
 from vidcolor.media.sequence import find_sequence, warn_gaps
-from vidcolor.media.sequence_out import SequenceTarget, check_sequence_output, move_stills, sequence_target
+from vidcolor.media.sequence_out import SequenceTarget, move_stills, sequence_target
 from vidcolor.models.loading import has_local_weights
 from vidcolor.pipeline.colorize import CONTAINER_FORMATS, ColorizeResult, colorize
 from vidcolor.pipeline.options import ColorizeOptions
-from vidcolor.pipeline.outputs import atomic_output, check_paths
+from vidcolor.pipeline.outputs import atomic_output, check_output
 from vidcolor.pipeline.progress import ProgressCallback, ProgressMeter
 
 log = logging.getLogger(__name__)
@@ -40,17 +40,6 @@ def default_work_dir(dst: Path) -> Path:
         folder = target.folder.resolve()
         return folder.parent / f".{folder.name}.vidcolor-work"
     return dst.parent / f".{dst.name}.vidcolor-work"
-
-
-def _check_output(src: Path, dst: Path, options: ColorizeOptions) -> SequenceTarget | None:
-    """Refuse outputs ``colorize`` would refuse, before any work; the stills target, or None for a video file."""
-    target = sequence_target(dst)
-    if target is None:
-        check_paths(src, dst, overwrite=options.overwrite)
-        options.encode.check(dst)
-    else:
-        check_sequence_output(target, find_sequence(src, options.fps), overwrite=options.overwrite)
-    return target
 
 
 def _model_name(options: ColorizeOptions) -> str:
@@ -116,7 +105,7 @@ def colorize_job(
     src, dst = Path(src), Path(dst)
     if job.never_split:
         raise UsageError("this job was asked not to split (--no-split or --segment-seconds 0); use colorize")
-    target = _check_output(src, dst, options)
+    target = check_output(src, dst, options)
     return _split_job(src, dst, target, options, job, scan_frames(src, options.fps), runner or LocalRunner(), progress)
 
 
@@ -254,7 +243,7 @@ def colorize_auto(
         seconds = _segment_seconds(options, job, float(video.average_rate or 0) or None)
         if video.duration is None or video.duration <= seconds:
             return colorize(src, dst, options, progress=progress)
-    target = _check_output(src, dst, options)
+    target = check_output(src, dst, options)
     index = scan_frames(src, options.fps)
     if not split:
         span = index.seconds(index.pts[-1]) + (1 / float(video.average_rate) if video.average_rate else 0)

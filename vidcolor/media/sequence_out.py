@@ -116,13 +116,7 @@ def atomic_sequence_output(target: SequenceTarget) -> Iterator[Path]:
     try:
         tmp.mkdir(exist_ok=True)
         yield tmp
-        names = sorted(os.listdir(tmp))
-        for name in names:
-            with open(tmp / name, "rb+") as f:
-                os.fsync(f.fileno())
-        for name in names:
-            os.replace(tmp / name, target.folder / name)
-        log.debug("moved %d stills into %s", len(names), target.folder)
+        log.debug("moved %d stills into %s", move_stills([tmp], target), target.folder)
     except OSError as ex:
         raise MediaError(f"cannot write {target.folder}: {ex.strerror or ex}") from ex
     finally:

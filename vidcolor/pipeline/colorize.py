@@ -17,13 +17,13 @@ from vidcolor.errors import MediaError, UsageError
 from vidcolor.media import FrameReader, VideoInfo, VideoWriter, probe
 from vidcolor.media.decode import DecodedFrame
 from vidcolor.media.sequence import find_sequence, warn_gaps
-from vidcolor.media.sequence_out import SequenceWriter, atomic_sequence_output, check_sequence_output, sequence_target
+from vidcolor.media.sequence_out import SequenceWriter, atomic_sequence_output
 from vidcolor.models import LoadedModel, load_model
 from vidcolor.models.loading import has_local_weights
 from vidcolor.pipeline.chroma import ChromaPredictor
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.predict import render_plan
-from vidcolor.pipeline.outputs import atomic_output, check_paths
+from vidcolor.pipeline.outputs import atomic_output, check_output
 from vidcolor.pipeline.progress import ProgressCallback, ProgressMeter
 from vidcolor.pipeline.stages import BoundedChannel, Cancelled, StageThread, produce
 
@@ -127,18 +127,13 @@ def colorize(
     """
     options = options or ColorizeOptions()
     src, dst = Path(src), Path(dst)
-    target = sequence_target(dst)  # numbered stills (out/%06d.dpx), or None for a video file
-    if target is None:
-        check_paths(src, dst, overwrite=options.overwrite)
-        options.encode.check(dst)
+    target = check_output(src, dst, options)  # numbered stills (out/%06d.dpx), or None for a video file
     if options.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {options.batch_size}")
     info = probe(src, fps=options.fps).video
     sequence = find_sequence(src, options.fps) if info.still else None
     if sequence is not None:
         warn_gaps(sequence)
-    if target is not None:
-        check_sequence_output(target, sequence, overwrite=options.overwrite)
     _check_references(src, info, options)
     model, engine = open_model_engine(options)
     meter = ProgressMeter(total=info.frames, callback=progress)

@@ -7,9 +7,14 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vidcolor.errors import MediaError, UsageError
-from vidcolor.media.sequence import is_pattern
+from vidcolor.media.sequence import find_sequence, is_pattern
+from vidcolor.media.sequence_out import SequenceTarget, check_sequence_output, sequence_target
+
+if TYPE_CHECKING:
+    from vidcolor.pipeline.options import ColorizeOptions
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,19 @@ def check_paths(src: Path, dst: Path, *, overwrite: bool) -> None:
         raise MediaError(f"the output folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise MediaError(f"the output folder {parent} is not writable")
+
+
+def check_output(src: Path, dst: Path, options: ColorizeOptions) -> SequenceTarget | None:
+    """Refuse, before any work, what would go wrong with ``dst``; the numbered stills it names, or None for a file."""
+    target = sequence_target(dst)
+    if target is None:
+        check_paths(src, dst, overwrite=options.overwrite)
+        options.encode.check(dst)
+        return None
+    if not src.exists() and not is_pattern(src):
+        raise MediaError(f"{src} does not exist")
+    check_sequence_output(target, find_sequence(src, options.fps), overwrite=options.overwrite)
+    return target
 
 
 def partial_path(dst: Path) -> Path:
