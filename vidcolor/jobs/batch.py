@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidcolor.defaults import VIDEO_SUFFIXES  # noqa: F401 (re-exported under its old name)
+from vidcolor.defaults import VIDEO_SUFFIXES
 from vidcolor.errors import VidcolorError
 from vidcolor.media.encode import CODECS
 from vidcolor.pipeline.colorize import ColorizeResult
