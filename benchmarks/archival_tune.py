@@ -49,6 +49,9 @@ def main() -> None:
     parser.add_argument("--meta", choices=["aspect", "square"], default=None)
     parser.add_argument("--prior", type=Path, default=None, help="training checkpoint holding the prior (for alphas)")
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.0])
+    parser.add_argument("--alpha-base", type=float, default=None,
+                        help="the weights already carry this prior correction: take log w from them, and --alphas are totals")
+    parser.add_argument("--gains", type=float, nargs="+", default=[1.0], help="ab multiplied by this after the gate")
     parser.add_argument("--temperatures", type=float, nargs="+", default=[0.38, 0.5, 0.7, 1.0])
     parser.add_argument("--gates", nargs="+", default=["0:0", "0.1:0.3", "0.2:0.3", "0.3:0.3"])
     parser.add_argument("--render", type=int, nargs="+", default=[224])
@@ -75,6 +78,11 @@ def main() -> None:
 
         state = torch.load(args.prior, map_location="cpu", weights_only=True)
         log_w = rebalance_weights(state["prior"], state["config"]["rebalance_lambda"]).log().view(1, -1, 1, 1)
+    elif args.alpha_base:
+        if args.weights is None:
+            parser.error("--alpha-base reads log w from the weights file: name it with --weights")
+        state = torch.load(args.weights, map_location="cpu", weights_only=True)
+        log_w = (state["decoder.prior_correction"].float() / args.alpha_base).view(1, -1, 1, 1)
 
     # pictures: (set, L at scoring size, truth RGB at scoring size)
     pictures: list[tuple[str, np.ndarray, np.ndarray]] = []
@@ -100,22 +108,22 @@ def main() -> None:
                 l_small = F.interpolate(l_full, size=size, mode="area")
                 truth_small = F.interpolate(torch.from_numpy(truth).permute(2, 0, 1)[None].float(), size=size, mode="area")
                 stored.append((kind, probs.half(), l_small, truth_small[0].permute(1, 2, 0).round().byte().numpy()))
-        for alpha, t, gate in itertools.product(args.alphas, args.temperatures, args.gates):
+        for alpha, t, gate, gain in itertools.product(args.alphas, args.temperatures, args.gates, args.gains):
             floor, span = (float(x) for x in gate.split(":"))
             decoding = Decoding(t, floor, span)
             scores = {"films": Scores(), "photos": Scores()}
             for kind, probs, l_small, truth in stored:
                 p = probs.float()
-                if alpha and log_w is not None:
-                    p = p * torch.exp(-alpha * log_w)
+                if log_w is not None and alpha != (args.alpha_base or 0):
+                    p = p * torch.exp(-(alpha - (args.alpha_base or 0)) * log_w)
                     p = p / p.sum(1, keepdim=True)
-                ab = F.interpolate(decoding(p), size=l_small.shape[-2:], mode="bilinear", align_corners=False)
+                ab = F.interpolate(gain * decoding(p), size=l_small.shape[-2:], mode="bilinear", align_corners=False)
                 rgb = lab_to_rgb(torch.cat([l_small, ab], 1))[0].permute(1, 2, 0)
                 scores[kind].add((rgb * 255).round().byte().numpy(), truth, ciede=False)
             summary = {k: s.summary() for k, s in scores.items()}
-            results.append({"render": render, "alpha": alpha, "temperature": t, "gate": [floor, span], **summary})
+            results.append({"render": render, "alpha": alpha, "temperature": t, "gate": [floor, span], "gain": gain, **summary})
             f, ph = summary["films"], summary["photos"]
-            print(f"render {render} alpha {alpha:g} T {t:g} gate {gate}: films ab {f['ab_error']:.2f} wv {f['wrong_vivid_pct']:.1f} "
+            print(f"render {render} alpha {alpha:g} T {t:g} gate {gate} gain {gain:g}: films ab {f['ab_error']:.2f} wv {f['wrong_vivid_pct']:.1f} "
                   f"col {f['colourfulness_ratio']:.2f} | photos ab {ph['ab_error']:.2f} wv {ph['wrong_vivid_pct']:.1f} "
                   f"col {ph['colourfulness_ratio']:.2f}", flush=True)
     grey = {"films": Scores(), "photos": Scores()}
@@ -132,7 +140,7 @@ def main() -> None:
     ok = [r for r in results if penalty(r) == 0]
     best = min(ok or results, key=lambda r: (penalty(r), r["films"]["ab_error"] + r["photos"]["ab_error"]))
     print(f"grayscale: films ab {baseline['films']['ab_error']:.2f} photos ab {baseline['photos']['ab_error']:.2f}")
-    print(f"chosen ({'within bounds' if ok else 'none within bounds, least penalty'}): {json.dumps({k: best[k] for k in ('render', 'alpha', 'temperature', 'gate')})}")
+    print(f"chosen ({'within bounds' if ok else 'none within bounds, least penalty'}): {json.dumps({k: best[k] for k in ('render', 'alpha', 'temperature', 'gate', 'gain')})}")
     args.out.write_text(json.dumps({"grayscale": baseline, "results": results, "best": best}, indent=2) + "\n")
 
 

@@ -19,22 +19,32 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from tests.conftest import media
 from vidcolor.color.decoding import annealed_mean, probabilities
 from vidcolor.color.lab import l_from_luma
 from vidcolor.engines import tensorrt_engine as trt_engine
 from vidcolor.engines.doctor import engine_doctor
 from vidcolor.engines.onnx_export import export_onnx, read_export_info
-from vidcolor.engines.profiles import EngineProfile, find_profile, list_profiles, load_profile, matching_profile
+from vidcolor.engines.profiles import (
+    EngineProfile,
+    find_profile,
+    list_profiles,
+    load_profile,
+    matching_profile,
+)
 from vidcolor.engines.select import choose_engine
-from vidcolor.engines.tensorrt_engine import PlanKey, plan_path, read_verified_plan, write_plan
+from vidcolor.engines.tensorrt_engine import (
+    PlanKey,
+    plan_path,
+    read_verified_plan,
+    write_plan,
+)
 from vidcolor.engines.torch_engine import TorchEngine
 from vidcolor.errors import EngineError, UsageError
 from vidcolor.media import FrameReader, probe
 from vidcolor.models import get_weights, load_model
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.predict import predict_ab, render_plan
-
-from tests.conftest import media
 
 SIZE = 64
 MODELS = ("eccv16", "lite")
@@ -311,6 +321,28 @@ def test_cuda_engine_matches_float32_on_shared_clips(clip, name, seed):
         ab = predict_ab(cuda, l_full.cuda(), plan).cpu()
     err = (ab - ref_ab).abs().flatten()
     assert err.mean() <= 1.0 and torch.quantile(err, 0.99) <= 5.0
+
+
+@pytest.mark.gpu
+@gpu
+def test_cuda_batch_that_does_not_fit_runs_in_halves():
+    """A real CUDA out-of-memory (the card filled until 1 GiB is left, as another process would): the
+    pipeline's HalvingEngine halves an ECCV16 batch until it fits, and every frame comes out."""
+    from vidcolor.pipeline.oom import HalvingEngine
+
+    torch.cuda.empty_cache()  # what earlier tests left cached would otherwise stay usable
+    free, _ = torch.cuda.mem_get_info()
+    hog = torch.empty(free - 2**30, dtype=torch.uint8, device="cuda")
+    try:
+        engine = HalvingEngine(TorchEngine(load_model("eccv16", random_seed=0).network, device=torch.device("cuda"),
+                                           input_size=256, max_batch=256))
+        x = torch.rand(256, 1, 256, 256, device="cuda") - 0.5  # conv1_1's output alone is 2 GiB at batch 256
+        out = engine(x)
+        assert engine.halvings >= 1 and out.shape[0] == 256
+        torch.testing.assert_close(out[: engine.limit], engine(x[: engine.limit]))
+    finally:
+        del hog
+        torch.cuda.empty_cache()
 
 
 @pytest.mark.gpu

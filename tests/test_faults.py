@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 import torch
 
@@ -294,6 +295,38 @@ def test_oom_even_for_one_frame_is_a_clear_engine_error(short_clip: Path, tmp_pa
         colorize(short_clip, tmp_path / "out.mp4", TINY)
     assert "\n" not in str(info.value)
     assert leftovers(tmp_path) == []
+
+
+def test_oom_after_the_network_retries_smaller_chunks(short_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen on an H200 with 3 GiB free: the network's calls fitted once halved, but the whole batch's
+    logits and their softmax did not. The predictor retries in chunks; the smoother sees each frame
+    once, in order, so the film is the one a GPU with memory to spare makes."""
+    import av
+
+    import vidcolor.pipeline.predict as predict
+
+    options = ColorizeOptions(model="tiny", random_seed=0, batch_size=8, encode=TINY.encode)
+    colorize(short_clip, tmp_path / "plain.mp4", options)
+    real = predict.probabilities
+    sizes: list[int] = []
+
+    def probabilities(logits: torch.Tensor) -> torch.Tensor:
+        sizes.append(len(logits))
+        if len(logits) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 590.00 MiB")
+        return real(logits)
+
+    monkeypatch.setattr(predict, "probabilities", probabilities)
+    colorize(short_clip, tmp_path / "chunked.mp4", options)
+    assert sizes[:3] == [8, 4, 2] and max(sizes[3:]) <= 2
+
+    def chroma(path: Path) -> list[np.ndarray]:
+        with av.open(str(path)) as c:
+            return [np.concatenate([np.asarray(p).ravel() for p in f.planes[1:]]) for f in c.decode(video=0)]
+
+    plain, chunked = chroma(tmp_path / "plain.mp4"), chroma(tmp_path / "chunked.mp4")
+    assert len(plain) == len(chunked) == 25
+    assert all(np.array_equal(a, b) for a, b in zip(plain, chunked, strict=True))
 
 
 def test_halving_keeps_results_in_order() -> None:

@@ -99,14 +99,20 @@ class TorchEngine:
         slot = self._upload(l_batch, compute) if l_batch.device.type == "cpu" else None
         x = slot.device[:n] if slot is not None else l_batch.to(self.device).float()
         if self.cuda_graphs:
-            g = self._graph_for(n, tuple(x.shape[-2:]))
-            g.static_in[:n].copy_(x)
-            if n < g.static_in.shape[0]:
-                g.static_in[n:].zero_()  # padding rows: deterministic, and never returned
-            self._release(slot, compute)
-            g.graph.replay()
-            # The static output is overwritten by the next replay; hand out a copy.
-            return g.static_out[:n].clone()
+            try:
+                g = self._graph_for(n, tuple(x.shape[-2:]))
+                g.static_in[:n].copy_(x)
+                if n < g.static_in.shape[0]:
+                    g.static_in[n:].zero_()  # padding rows: deterministic, and never returned
+                self._release(slot, compute)
+                g.graph.replay()
+                # The static output is overwritten by the next replay; hand out a copy.
+                return g.static_out[:n].clone()
+            except torch.cuda.OutOfMemoryError:
+                # Each graph keeps a private memory pool that nothing else can use: a caller that
+                # retries smaller batches (HalvingEngine) would otherwise find the memory still held.
+                self._drop_graphs()
+                raise
         out = self._forward(x)
         self._release(slot, compute)
         return out
@@ -153,12 +159,25 @@ class TorchEngine:
             for _ in range(_WARMUP_RUNS):
                 self._forward(static_in)
         torch.cuda.current_stream(self.device).wait_stream(side)
+        # The graph allocates from a private pool that cannot reuse the warm-up's cached blocks:
+        # hand those back first, or a batch near the memory limit is held twice and does not fit.
+        torch.cuda.empty_cache()
         graph = torch.cuda.CUDAGraph()
-        # thread_local: a decoder thread touching CUDA meanwhile must not invalidate the capture.
-        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-            static_out = self._forward(static_in)
+        try:
+            # thread_local: a decoder thread touching CUDA meanwhile must not invalidate the capture.
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                static_out = self._forward(static_in)
+        except BaseException:
+            graph.reset()  # a failed capture's pool would stay held while its traceback lives
+            raise
         log.debug("captured a CUDA graph for batch %d", size)
         return _Graph(graph, static_in, static_out)
+
+    def _drop_graphs(self) -> None:
+        for g in self._graphs.values():
+            g.graph.reset()
+        self._graphs.clear()
+        torch.cuda.empty_cache()
 
     def describe(self) -> str:
         if self.device.type == "cpu":

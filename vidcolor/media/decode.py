@@ -121,22 +121,28 @@ class FrameReader:
         self.hwaccel = hwaccel
         self.seek_pts = seek_pts
         self.stats = DecodeStats()
+        self.hardware = False  # whether the last open decodes on the GPU (NVDEC): a benchmark must know
         self._resized = _ResizedSpans(self.path.name, (info.width, info.height), info.time_base, keep)
         bits = PLANAR_FORMATS[info.read_format][0]
         self._dtype = np.dtype(np.uint16 if bits > 8 else np.uint8)
 
     def _open(self) -> av.container.InputContainer:
         container = None
+        container_accelerated = False
         if self.hwaccel:
             try:
                 accel = av.codec.hwaccel.HWAccel(device_type=self.hwaccel, allow_software_fallback=True)
                 container = open_input(self.path, fps=self.info.average_rate, hwaccel=accel)
+                container_accelerated = True
             except (av.error.FFmpegError, ValueError) as ex:
-                # reported, never silent: a benchmark must know which decoder it measured
                 log.warning("hardware decoding (%s) unavailable: %s; decoding in software", self.hwaccel, describe(ex))
         if container is None:
             container = open_input(self.path, fps=self.info.average_rate)  # a file, or an image sequence
-        container.streams[self.info.index].thread_type = "AUTO"
+        stream = container.streams[self.info.index]
+        stream.thread_type = "AUTO"
+        self.hardware = stream.codec_context.is_hwaccel
+        if self.hwaccel and not self.hardware and container_accelerated:
+            log.warning("hardware decoding (%s) not used for %s: decoding in software", self.hwaccel, stream.codec_context.name)
         return container
 
     def _to_decoded(self, frame: av.VideoFrame, pts: int) -> DecodedFrame:

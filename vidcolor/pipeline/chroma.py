@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,8 +11,9 @@ from torch.nn import functional as F
 
 from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
 from vidcolor.engines.base import Engine
-from vidcolor.pipeline.oom import HalvingEngine
-from vidcolor.pipeline.predict import Reference, RenderPlan, Smoother, predict_ab, predict_probs, upsample_ab
+from vidcolor.errors import EngineError
+from vidcolor.pipeline.oom import OOM_ERRORS, HalvingEngine
+from vidcolor.pipeline.predict import Reference, RenderPlan, Smoother, decode_ab, predict_probs, upsample_ab
 
 
 @dataclass
@@ -55,12 +56,39 @@ class ChromaPredictor:
             return None
         return [self.frame_number(p) for p in pts]
 
+    def _distributions(self, l_full: torch.Tensor, frames: list[int] | None) -> Iterator[tuple[slice, torch.Tensor, torch.Tensor]]:
+        """predict_probs over the batch, in order, in chunks the device's memory holds.
+
+        The engine halves its own calls, but the whole batch's logits, their softmax and what
+        follows need memory too: running out there retries the chunk smaller. That is safe because
+        only this stateless part has seen it; the smoother gets a chunk once it succeeded.
+        """
+        start = 0
+        while start < len(l_full):
+            part = slice(start, start + (self.engine.limit or len(l_full)))
+            try:
+                probs, l_low = predict_probs(self.engine, l_full[part], self.plan.shape, reference=self.reference,
+                                             frames=frames[part] if frames is not None else None)
+            except OOM_ERRORS as ex:
+                failed = len(l_full[part])
+                if failed <= 1:
+                    raise EngineError(f"out of {self.engine.device} memory even for one frame; free the GPU or use --device cpu") from ex
+            else:
+                yield part, probs, l_low
+                start = part.stop
+                continue
+            if self.engine.limit is None or self.engine.limit >= failed:  # else the engine already learned a smaller size
+                self.engine.shrink(failed)
+
     @torch.inference_mode()
     def __call__(self, lumas: list[np.ndarray], pts: Sequence[int] | None = None) -> np.ndarray:
         """(B, H, W) luma codes to (B, 2, h, w) Cb/Cr codes at the output's chroma resolution."""
         l_full = self._l_full(lumas)
-        ab = predict_ab(self.engine, l_full, self.plan, smoother=self.smoother,
-                        reference=self.reference, frames=self._frames(pts))
+        codes = [self._codes(l_full[part], decode_ab(probs, l_low, self.plan, self.smoother))
+                 for part, probs, l_low in self._distributions(l_full, self._frames(pts))]
+        return codes[0] if len(codes) == 1 else np.concatenate(codes)
+
+    def _codes(self, l_full: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
         ab = upsample_ab(ab, self.chroma_shape)
         l_chroma = F.interpolate(l_full, size=self.chroma_shape, mode="area")
         codes = chroma_from_lab(torch.cat([l_chroma, ab], dim=1), self.out_spec)
@@ -73,6 +101,5 @@ class ChromaPredictor:
         if self.smoother is None or not hasattr(self.smoother, "warm_up"):
             return
         # guided as in __call__, so the smoother's state matches the plain run's
-        probs, l_low = predict_probs(self.engine, self._l_full(lumas), self.plan.shape,
-                                     reference=self.reference, frames=self._frames(pts))
-        self.smoother.warm_up(probs, l_low)
+        for _, probs, l_low in self._distributions(self._l_full(lumas), self._frames(pts)):
+            self.smoother.warm_up(probs, l_low)

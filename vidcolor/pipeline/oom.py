@@ -43,17 +43,21 @@ class HalvingEngine:
             chunk = l_batch[start : start + size]
             try:
                 outputs.append(self._engine(chunk))
-            except OOM_ERRORS as ex:
-                size = self._halve(len(chunk), ex)
+                start += len(chunk)
                 continue
-            start += len(chunk)
+            except OOM_ERRORS as ex:
+                if len(chunk) <= 1:
+                    raise EngineError(f"out of {self._engine.device} memory even for one frame ({_first_line(ex)}); "
+                                      "free the GPU or use --device cpu") from ex
+            # Halved only here, after the except block: until then the error's traceback holds the
+            # failed attempt's activations, and emptying the cache could not hand them back.
+            size = self.shrink(len(chunk))
         return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
 
-    def _halve(self, failed: int, ex: BaseException) -> int:
-        if failed <= 1:
-            raise EngineError(f"out of {self._engine.device} memory even for one frame ({_first_line(ex)}); free the GPU or use --device cpu") from ex
+    def shrink(self, failed: int) -> int:
+        """Halve the chunk size after ``failed`` frames ran out of memory (here or in the caller's work on them)."""
         if self._engine.device.type == "cuda":
-            torch.cuda.empty_cache()  # the failed attempt's blocks would otherwise stay reserved
+            torch.cuda.empty_cache()
         self.limit = failed // 2
         self.halvings += 1
         if self.halvings == 1:

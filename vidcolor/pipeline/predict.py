@@ -113,6 +113,11 @@ def predict_ab(
     ``frames`` numbers the pictures in the film for ``reference`` (keyframes); None is a still image.
     """
     probs, l_low = predict_probs(engine, l_full, plan.shape, reference=reference, frames=frames)
+    return decode_ab(probs, l_low, plan, smoother)
+
+
+def decode_ab(probs: torch.Tensor, l_low: torch.Tensor, plan: RenderPlan, smoother: Smoother | None = None) -> torch.Tensor:
+    """predict_probs's distributions, smoothed over time if asked, to ab (B,2,h/4,w/4)."""
     if smoother is not None:
         probs = smoother(probs, l_low)
     return plan.decoding(probs)
