@@ -172,11 +172,15 @@ def oom_halving(free_gib: float, batch: int, size: int, media: Path) -> dict:
         del out, again, x, engine, network
         torch.cuda.empty_cache()
         # the same through the product: a whole film with a batch that does not fit
-        with tempfile.TemporaryDirectory() as tmp:
-            run = colorize(media / CLIPS[0], Path(tmp) / "out.mp4",
-                           ColorizeOptions(model="eccv16", random_seed=0, device="cuda", batch_size=batch))
-            film_frames = probe(Path(tmp) / "out.mp4").video.frames
-        result.update({"film": CLIPS[0], "film_frames": run.frames, "film_frames_in_output": film_frames, "film_fps": run.fps})
+        result["film"] = CLIPS[0]
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                run = colorize(media / CLIPS[0], Path(tmp) / "out.mp4",
+                               ColorizeOptions(model="eccv16", random_seed=0, device="cuda", batch_size=batch))
+                result.update({"film_frames": run.frames, "film_fps": run.fps,
+                               "film_frames_in_output": probe(Path(tmp) / "out.mp4").video.frames})
+        except Exception as ex:  # noqa: BLE001 (reported beside the engine's own result, which stands)
+            result["film_error"] = f"{type(ex).__name__}: {str(ex)[:300]}"
     finally:
         logging.getLogger("vidcolor").removeHandler(records)
         del hog

@@ -303,7 +303,7 @@ def test_oom_after_the_network_retries_smaller_chunks(short_clip: Path, tmp_path
     once, in order, so the film is the one a GPU with memory to spare makes."""
     import av
 
-    import vidcolor.pipeline.predict as predict
+    from vidcolor.pipeline import predict
 
     options = ColorizeOptions(model="tiny", random_seed=0, batch_size=8, encode=TINY.encode)
     colorize(short_clip, tmp_path / "plain.mp4", options)

@@ -13,7 +13,14 @@ from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
 from vidcolor.engines.base import Engine
 from vidcolor.errors import EngineError
 from vidcolor.pipeline.oom import OOM_ERRORS, HalvingEngine
-from vidcolor.pipeline.predict import Reference, RenderPlan, Smoother, decode_ab, predict_probs, upsample_ab
+from vidcolor.pipeline.predict import (
+    Reference,
+    RenderPlan,
+    Smoother,
+    decode_ab,
+    predict_probs,
+    upsample_ab,
+)
 
 
 @dataclass
