@@ -33,6 +33,15 @@ def test_pack_round_trip_and_crops_keep_shape(pack: Path) -> None:
     assert crops.std() > 0.05  # real picture content, not padding
 
 
+def test_a_folder_of_packs_is_one_bank(pack: Path, tmp_path: Path) -> None:
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "shard1.npz").write_bytes(pack.read_bytes())
+    (shards / "shard2.npz").write_bytes(pack.read_bytes())
+    assert len(ImageBank.load(shards)) == 24
+    assert len(ImageBank.load(shards, max_images=15)) == 15
+
+
 @pytest.mark.slow
 def test_online_run_trains_encoder_blocks_resumes_and_exports(pack: Path, tmp_path: Path) -> None:
     config = OnlineConfig(data=pack, work_dir=tmp_path / "w", val=pack, steps=4, batch_size=4, warmup_steps=2,

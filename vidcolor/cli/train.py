@@ -46,7 +46,7 @@ def train(
     max_images: Annotated[int, typer.Option("--max-images", help="Use at most this many images (0: all).")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N].")] = "auto",
     film: Annotated[
-        bool, typer.Option("--film", help="Train on simulated film, encoder run every step (for a GPU); DATA may be a pack (.npz).")
+        bool, typer.Option("--film", help="Train on simulated film, encoder run every step (for a GPU); DATA may be a pack (.npz) or a folder of packs.")
     ] = False,
     val: Annotated[Path | None, typer.Option("--val", help="--film: images or pack scored every 500 steps.")] = None,
     encoder_blocks: Annotated[int, typer.Option("--encoder-blocks", min=0, max=7, help="--film: train the encoder's last N blocks too.")] = 0,

@@ -50,17 +50,25 @@ class Decoding:
     flat surface), and a wrong vivid hue is what a viewer does not forgive. The confidence
     gate multiplies ab by clamp((certainty - gate_floor) / gate_span, 0, 1); ``gate_span``
     0 turns it off.
+
+    ``gain`` then multiplies ab. The mean of a distribution is more muted than its colours;
+    the training's class rebalancing strengthens it by favouring rare vivid hues, which also
+    shifts hues toward them, and a full prior correction with one global gain keeps the hues
+    of the uncorrected distribution at the strength the archival benchmark asks for.
     """
 
     temperature: float = DEFAULT_TEMPERATURE
     gate_floor: float = 0.0
     gate_span: float = 0.0
+    gain: float = 1.0
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
         if self.gate_span < 0 or not 0 <= self.gate_floor < 1:
             raise ValueError(f"confidence gate needs 0 <= floor < 1 and span >= 0, got {self.gate_floor}, {self.gate_span}")
+        if self.gain <= 0:
+            raise ValueError(f"colour gain must be positive, got {self.gain}")
 
     def gate(self, probs: torch.Tensor) -> torch.Tensor | None:
         """(B, 1, H, W) factor on ab, or None when the gate is off."""
@@ -71,4 +79,6 @@ class Decoding:
     def __call__(self, probs: torch.Tensor) -> torch.Tensor:
         ab = annealed_mean(probs, self.temperature)
         scale = self.gate(probs)
-        return ab if scale is None else ab * scale
+        if scale is not None:
+            ab = ab * scale
+        return ab if self.gain == 1 else ab * self.gain

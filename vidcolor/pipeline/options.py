@@ -29,6 +29,7 @@ class ColorizeOptions:
             smaller is faster and coarser. None takes the model's own default.
         confidence_gate: (floor, span) of the decoding's confidence gate (see
             ``vidcolor.color.decoding.Decoding``); (0, 0) turns it off, None takes the model's.
+        colour_gain: ab multiplied by this after the gate (1: as decoded); None takes the model's.
         temporal: temporal smoothing mode (``off``, ``ema``, ``flow``).
         temporal_strength: 0 to below 1, how strongly colour is carried from frame to frame.
         encode: how the video stream is encoded.
@@ -51,6 +52,7 @@ class ColorizeOptions:
     temperature: float | None = None
     render_size: int | None = None
     confidence_gate: tuple[float, float] | None = None
+    colour_gain: float | None = None
     temporal: str = DEFAULT_MODE
     temporal_strength: float = DEFAULT_STRENGTH
     encode: EncodeOptions = field(default_factory=EncodeOptions)

@@ -71,6 +71,7 @@ def render_plan(model: LoadedModel, engine: Engine, options: ColorizeOptions, he
     decoding = Decoding(
         temperature=options.temperature or float(meta.get("temperature", DEFAULT_TEMPERATURE)),
         gate_floor=float(gate[0]), gate_span=float(gate[1]),
+        gain=options.colour_gain or float(meta.get("colour_gain", 1.0)),
     )
     return RenderPlan(network_shape(height, width, size, aspect_true=aspect_true, pixel_aspect=pixel_aspect), decoding)
 

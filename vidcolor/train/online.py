@@ -47,7 +47,7 @@ class OnlineConfig:
     """One online training run; saved in its checkpoints.
 
     Attributes:
-        data: a pack (.npz, see :mod:`vidcolor.train.pack`) or a folder of images.
+        data: a pack (.npz, see :mod:`vidcolor.train.pack`), a folder of packs, or a folder of images.
         work_dir: checkpoints; a run with the same work_dir resumes.
         val: optional pack or folder scored (loss) every ``val_every`` steps.
         steps: optimiser steps of the whole run (the cosine schedule spans them); 0 plans

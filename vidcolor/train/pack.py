@@ -92,21 +92,32 @@ class ImageBank:
 
     @classmethod
     def load(cls, source: Path, *, short_side: int = 112, max_images: int = 0, threads: int = 8) -> ImageBank:
-        """From a pack file (.npz) or a folder of images (resized to ``short_side``)."""
-        if source.suffix == ".npz":
-            data = np.load(source)
-            blob, offsets = data["blob"], data["offsets"]
-
-            def decode(i: int) -> np.ndarray:
-                bgr = cv2.imdecode(blob[offsets[i] : offsets[i + 1]], cv2.IMREAD_COLOR)
-                return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-            count = len(offsets) - 1
-            if 0 < max_images < count:
-                count = max_images
-            with ThreadPoolExecutor(threads) as pool:
-                images = list(pool.map(decode, range(count)))
+        """From a pack file (.npz), a folder of packs (every ``*.npz`` in it: a training set grown
+        shard by shard, each shard small enough to carry), or a folder of images (resized to ``short_side``)."""
+        packs = [source] if source.suffix == ".npz" else sorted(source.glob("*.npz")) if source.is_dir() else []
+        if packs:
+            images: list[np.ndarray] = []
+            for pack in packs:
+                images += _unpack(pack, max_images - len(images) if max_images else 0, threads)
+                if max_images and len(images) >= max_images:
+                    break
         else:
             images = [_resize_short(read_rgb(p), short_side) for p in list_images(source, max_images)]
         log.info("loaded %d images from %s", len(images), source)
         return cls.from_arrays(images)
+
+
+def _unpack(pack: Path, max_images: int, threads: int) -> list[np.ndarray]:
+    """The RGB images of one pack (the first ``max_images``; 0: all)."""
+    data = np.load(pack)
+    blob, offsets = data["blob"], data["offsets"]
+
+    def decode(i: int) -> np.ndarray:
+        bgr = cv2.imdecode(blob[offsets[i] : offsets[i + 1]], cv2.IMREAD_COLOR)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    count = len(offsets) - 1
+    if 0 < max_images < count:
+        count = max_images
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(decode, range(count)))
