@@ -91,6 +91,14 @@ def test_gate_leans_flat_distributions_to_neutral_and_keeps_sure_ones() -> None:
         Decoding(0.38, gate_floor=1.5, gate_span=0.3)
 
 
+def test_colour_gain_multiplies_the_gated_ab() -> None:
+    probs = torch.softmax(torch.randn(1, 313, 4, 4) * 3, dim=1)
+    gated = Decoding(0.7, gate_floor=0.1, gate_span=0.3)
+    torch.testing.assert_close(Decoding(0.7, gate_floor=0.1, gate_span=0.3, gain=1.3)(probs), 1.3 * gated(probs))
+    with pytest.raises(ValueError, match="gain"):
+        Decoding(0.7, gain=0.0)
+
+
 def test_gate_scales_ab_between_floor_and_floor_plus_span() -> None:
     probs = torch.softmax(torch.randn(1, 313, 4, 4) * 3, dim=1)
     c = certainty(probs)

@@ -45,3 +45,16 @@ def test_preview_command(tmp_path) -> None:
     code = main(["preview", str(media("bw/moviepy_chaplin.mp4")), "-o", str(out), "--frames", "2",
                  "--model", "tiny", "--random-weights", "0"])
     assert code == 0 and cv2.imread(str(out)).shape[0] == 2 * 270 + 4
+
+
+def test_colour_gain_from_the_command_line(tmp_path) -> None:
+    """--colour-gain strengthens the colour of the same pictures (and 1 is the model's own)."""
+    from vidcolor.cli.main import main
+
+    sheets = {}
+    for gain in ("1", "2"):
+        sheets[gain] = tmp_path / f"sheet{gain}.png"
+        assert main(["preview", str(media("bw/moviepy_chaplin.mp4")), "-o", str(sheets[gain]), "--frames", "2",
+                     "--model", "tiny", "--random-weights", "0", "--colour-gain", gain]) == 0
+    chroma = {g: np.abs(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2LAB)[..., 1:].astype(float) - 128).mean() for g, p in sheets.items()}
+    assert chroma["2"] > 1.5 * chroma["1"] > 0

@@ -21,6 +21,11 @@ RenderSizeOpt = Annotated[
     typer.Option("--render-size", help="Short side the network sees, a multiple of 32 (model default when unset): "
                  "larger is finer and slower, smaller faster."),
 ]
+ColourGainOpt = Annotated[
+    float | None,
+    typer.Option("--colour-gain", min=0.1, max=4.0, help="Strength of the colour: ab multiplied by this (model default, 1, "
+                 "when unset). Below 1 mutes, above 1 strengthens; unsure pixels stay near grey either way."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, warnings and errors only.")]
 SeedOpt = Annotated[
     int | None, typer.Option("--random-weights", hidden=True, help="Seeded random weights (testing only).")

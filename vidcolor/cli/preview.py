@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from vidcolor.cli.options import (
+    ColourGainOpt,
     DeviceOpt,
     EngineOpt,
     ModelOpt,
@@ -35,6 +36,7 @@ def preview(
     engine: EngineOpt = "auto",
     temperature: TemperatureOpt = None,
     render_size: RenderSizeOpt = None,
+    colour_gain: ColourGainOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing image.")] = False,
     random_weights: SeedOpt = None,
     reference: ReferenceOpt = None,
@@ -45,7 +47,7 @@ def preview(
     from vidcolor.pipeline.preview import preview as render_preview
 
     options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
-                              render_size=render_size, overwrite=overwrite, random_seed=random_weights,
+                              render_size=render_size, colour_gain=colour_gain, overwrite=overwrite, random_seed=random_weights,
                               references=reference_specs(reference, references))
     result = render_preview(input, output, options, frames=frames)
     log.info("wrote %s: %d pictures in %.1f s (%s)", result.output, len(result.times), result.seconds, result.model)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from vidcolor.cli.options import (
     BatchOpt,
+    ColourGainOpt,
     DeviceOpt,
     EngineOpt,
     ModelOpt,
@@ -51,6 +52,7 @@ def run(
     batch_size: BatchOpt = 8,
     temperature: TemperatureOpt = None,
     render_size: RenderSizeOpt = None,
+    colour_gain: ColourGainOpt = None,
     temporal: Annotated[str, typer.Option(help=f"Temporal smoothing: {', '.join(TEMPORAL_MODES)}.")] = DEFAULT_MODE,
     temporal_strength: Annotated[float, typer.Option(min=0.0, max=0.99, help="How much colour carries over between frames (0 = none).")] = DEFAULT_STRENGTH,
     codec: Annotated[str, typer.Option(help=f"Video codec: {', '.join(CODECS)}.")] = DEFAULT_CODEC,
@@ -95,6 +97,7 @@ def run(
         batch_size=batch_size,
         temperature=temperature,
         render_size=render_size,
+        colour_gain=colour_gain,
         temporal=temporal,
         temporal_strength=temporal_strength,
         encode=EncodeOptions(codec=codec, crf=crf, preset=preset),
