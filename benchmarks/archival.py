@@ -7,7 +7,7 @@ and folders of colour photographs as one-picture films (stock alternating per ph
 clips go through ``vidcolor.colorize`` (decode, network, smoother, decode, encode); the
 photos through the still-image path (``colorize_rgb``, what ``vidcolor run photo.jpg`` runs).
 
-Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,render=S][,meta=aspect|square]``;
+Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,dark=L][,render=S][,meta=aspect|square]``;
 variants run in turns clip by clip, so the machine's load swings hit them alike.
 
 Writes archival.json, archival.md and contact sheets: films (truth | film | variants) and
@@ -78,7 +78,8 @@ def variant_model(name: str, model: str, fields: dict[str, str]) -> tuple[Loaded
     options = ColorizeOptions(
         model=model, weights=weights, temperature=float(fields["t"]) if "t" in fields else None,
         render_size=int(fields["render"]) if "render" in fields else None, confidence_gate=gate,
-        colour_gain=float(fields["gain"]) if "gain" in fields else None, overwrite=True, device="cpu",
+        colour_gain=float(fields["gain"]) if "gain" in fields else None,
+        dark_knee=float(fields["dark"]) if "dark" in fields else None, overwrite=True, device="cpu",
     )
     return loaded, options
 

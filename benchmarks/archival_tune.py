@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--alpha-base", type=float, default=None,
                         help="the weights already carry this prior correction: take log w from them, and --alphas are totals")
     parser.add_argument("--gains", type=float, nargs="+", default=[1.0], help="ab multiplied by this after the gate")
+    parser.add_argument("--dark-knees", type=float, nargs="+", default=[0.0],
+                        help="L* below which ab fades linearly to 0 at black (0: off)")
     parser.add_argument("--temperatures", type=float, nargs="+", default=[0.38, 0.5, 0.7, 1.0])
     parser.add_argument("--gates", nargs="+", default=["0:0", "0.1:0.3", "0.2:0.3", "0.3:0.3"])
     parser.add_argument("--render", type=int, nargs="+", default=[224])
@@ -108,22 +110,24 @@ def main() -> None:
                 l_small = F.interpolate(l_full, size=size, mode="area")
                 truth_small = F.interpolate(torch.from_numpy(truth).permute(2, 0, 1)[None].float(), size=size, mode="area")
                 stored.append((kind, probs.half(), l_small, truth_small[0].permute(1, 2, 0).round().byte().numpy()))
-        for alpha, t, gate, gain in itertools.product(args.alphas, args.temperatures, args.gates, args.gains):
+        for alpha, t, gate, gain, knee in itertools.product(args.alphas, args.temperatures, args.gates, args.gains, args.dark_knees):
             floor, span = (float(x) for x in gate.split(":"))
-            decoding = Decoding(t, floor, span)
+            decoding = Decoding(t, floor, span, gain=gain, dark_knee=knee)
             scores = {"films": Scores(), "photos": Scores()}
             for kind, probs, l_small, truth in stored:
                 p = probs.float()
                 if log_w is not None and alpha != (args.alpha_base or 0):
                     p = p * torch.exp(-(alpha - (args.alpha_base or 0)) * log_w)
                     p = p / p.sum(1, keepdim=True)
-                ab = F.interpolate(gain * decoding(p), size=l_small.shape[-2:], mode="bilinear", align_corners=False)
+                ab = F.interpolate(decoding(p), size=l_small.shape[-2:], mode="bilinear", align_corners=False)
+                ab = decoding.fade_dark(ab, l_small)
                 rgb = lab_to_rgb(torch.cat([l_small, ab], 1))[0].permute(1, 2, 0)
                 scores[kind].add((rgb * 255).round().byte().numpy(), truth, ciede=False)
             summary = {k: s.summary() for k, s in scores.items()}
-            results.append({"render": render, "alpha": alpha, "temperature": t, "gate": [floor, span], "gain": gain, **summary})
+            results.append({"render": render, "alpha": alpha, "temperature": t, "gate": [floor, span], "gain": gain,
+                            "dark_knee": knee, **summary})
             f, ph = summary["films"], summary["photos"]
-            print(f"render {render} alpha {alpha:g} T {t:g} gate {gate} gain {gain:g}: films ab {f['ab_error']:.2f} wv {f['wrong_vivid_pct']:.1f} "
+            print(f"render {render} alpha {alpha:g} T {t:g} gate {gate} gain {gain:g} knee {knee:g}: films ab {f['ab_error']:.2f} wv {f['wrong_vivid_pct']:.1f} "
                   f"col {f['colourfulness_ratio']:.2f} | photos ab {ph['ab_error']:.2f} wv {ph['wrong_vivid_pct']:.1f} "
                   f"col {ph['colourfulness_ratio']:.2f}", flush=True)
     grey = {"films": Scores(), "photos": Scores()}
@@ -140,7 +144,7 @@ def main() -> None:
     ok = [r for r in results if penalty(r) == 0]
     best = min(ok or results, key=lambda r: (penalty(r), r["films"]["ab_error"] + r["photos"]["ab_error"]))
     print(f"grayscale: films ab {baseline['films']['ab_error']:.2f} photos ab {baseline['photos']['ab_error']:.2f}")
-    print(f"chosen ({'within bounds' if ok else 'none within bounds, least penalty'}): {json.dumps({k: best[k] for k in ('render', 'alpha', 'temperature', 'gate', 'gain')})}")
+    print(f"chosen ({'within bounds' if ok else 'none within bounds, least penalty'}): {json.dumps({k: best[k] for k in ('render', 'alpha', 'temperature', 'gate', 'gain', 'dark_knee')})}")
     args.out.write_text(json.dumps({"grayscale": baseline, "results": results, "best": best}, indent=2) + "\n")
 
 

@@ -99,6 +99,16 @@ def test_colour_gain_multiplies_the_gated_ab() -> None:
         Decoding(0.7, gain=0.0)
 
 
+def test_dark_knee_fades_colour_toward_black_only() -> None:
+    ab = torch.full((1, 2, 1, 4), 20.0)
+    lightness = torch.tensor([0.0, 10.0, 20.0, 80.0]).view(1, 1, 1, 4)
+    faded = Decoding(0.7, dark_knee=20).fade_dark(ab, lightness)
+    torch.testing.assert_close(faded[0, 0, 0], torch.tensor([0.0, 10.0, 20.0, 20.0]))
+    assert Decoding(0.7).fade_dark(ab, lightness) is ab  # 0: off
+    with pytest.raises(ValueError, match="dark knee"):
+        Decoding(0.7, dark_knee=-1)
+
+
 def test_gate_scales_ab_between_floor_and_floor_plus_span() -> None:
     probs = torch.softmax(torch.randn(1, 313, 4, 4) * 3, dim=1)
     c = certainty(probs)

@@ -55,12 +55,18 @@ class Decoding:
     the training's class rebalancing strengthens it by favouring rare vivid hues, which also
     shifts hues toward them, and a full prior correction with one global gain keeps the hues
     of the uncorrected distribution at the strength the archival benchmark asks for.
+
+    ``dark_knee`` fades ab linearly to grey below that L* (0: off), applied where ab meets the
+    full-resolution L (``fade_dark``). Lab's gamut narrows toward black, so a given ab is a far
+    stronger colour in a shadow, and film's crushed blacks carry no cue to a coat's colour:
+    that is where the network paints maroon suits.
     """
 
     temperature: float = DEFAULT_TEMPERATURE
     gate_floor: float = 0.0
     gate_span: float = 0.0
     gain: float = 1.0
+    dark_knee: float = 0.0
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
@@ -69,6 +75,8 @@ class Decoding:
             raise ValueError(f"confidence gate needs 0 <= floor < 1 and span >= 0, got {self.gate_floor}, {self.gate_span}")
         if self.gain <= 0:
             raise ValueError(f"colour gain must be positive, got {self.gain}")
+        if not 0 <= self.dark_knee <= 100:
+            raise ValueError(f"dark knee must be an L* in [0, 100], got {self.dark_knee}")
 
     def gate(self, probs: torch.Tensor) -> torch.Tensor | None:
         """(B, 1, H, W) factor on ab, or None when the gate is off."""
@@ -82,3 +90,9 @@ class Decoding:
         if scale is not None:
             ab = ab * scale
         return ab if self.gain == 1 else ab * self.gain
+
+    def fade_dark(self, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+        """ab (B, 2, H, W) faded toward grey where L* (B, 1, H, W), same size, is below ``dark_knee``."""
+        if self.dark_knee <= 0:
+            return ab
+        return ab * (lightness / self.dark_knee).clamp(0, 1)

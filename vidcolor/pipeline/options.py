@@ -30,6 +30,7 @@ class ColorizeOptions:
         confidence_gate: (floor, span) of the decoding's confidence gate (see
             ``vidcolor.color.decoding.Decoding``); (0, 0) turns it off, None takes the model's.
         colour_gain: ab multiplied by this after the gate (1: as decoded); None takes the model's.
+        dark_knee: L* below which colour fades to grey at black (0: off); None takes the model's.
         temporal: temporal smoothing mode (``off``, ``ema``, ``flow``).
         temporal_strength: 0 to below 1, how strongly colour is carried from frame to frame.
         encode: how the video stream is encoded.
@@ -53,6 +54,7 @@ class ColorizeOptions:
     render_size: int | None = None
     confidence_gate: tuple[float, float] | None = None
     colour_gain: float | None = None
+    dark_knee: float | None = None
     temporal: str = DEFAULT_MODE
     temporal_strength: float = DEFAULT_STRENGTH
     encode: EncodeOptions = field(default_factory=EncodeOptions)
