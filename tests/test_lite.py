@@ -66,3 +66,20 @@ def test_corrupt_weights_fail_the_checksum(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(Weights, "packaged_path", lambda self: bad)
     with pytest.raises(WeightsError, match="sha256"):
         load_model("lite")
+
+
+def test_a_record_can_decode_with_another_prior_correction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """meta decode_prior_correction rescales the file's alpha * log w, with no new weights file."""
+    import dataclasses
+
+    from vidcolor.models import loading
+
+    base = get_weights("lite.v3")
+    stored = load_model("lite.v3").network.decoder.prior_correction.clone()
+    record = dataclasses.replace(base, meta={**base.meta, "decode_prior_correction": 1.0})
+    monkeypatch.setattr(loading, "get_weights", lambda name: record)
+    rescaled = load_model("lite.v3").network.decoder.prior_correction
+    torch.testing.assert_close(rescaled, stored / base.meta["prior_correction"])
+    # a file the user names is not described by the record: left as it is
+    explicit = load_model("lite.v3", weights_path=base.packaged_path()).network.decoder.prior_correction
+    torch.testing.assert_close(explicit, stored)

@@ -50,6 +50,17 @@ def _load_state(path: Path, weights: Weights, *, explicit: bool) -> dict[str, to
     return state
 
 
+def _rescale_prior_correction(state: dict[str, torch.Tensor], weights: Weights) -> dict[str, torch.Tensor]:
+    """A lite file holds its prior correction as alpha * log w (``meta["prior_correction"]`` = alpha);
+    a record may decode with another alpha, ``meta["decode_prior_correction"]``, chosen after export
+    by the archival benchmark without re-exporting the file. Only for the record's own file."""
+    stored, wanted = weights.meta.get("prior_correction"), weights.meta.get("decode_prior_correction")
+    if wanted is None or not stored or wanted == stored:
+        return state
+    key = "decoder.prior_correction" if "decoder.prior_correction" in state else "prior_correction"
+    return {**state, key: state[key].float() * (float(wanted) / float(stored))}
+
+
 def load_model(name: str, *, weights_path: Path | None = None, random_seed: int | None = None) -> LoadedModel:
     """Build a registered model with its weights.
 
@@ -74,6 +85,8 @@ def load_model(name: str, *, weights_path: Path | None = None, random_seed: int 
             f"{weights.filename} at {cached_path(weights)}, or pass --weights PATH"
         )
     state = _load_state(path, weights, explicit=weights_path is not None)
+    if weights_path is None:
+        state = _rescale_prior_correction(state, weights)
     key = "decoder_state" if entry.name == "lite" else "state_dict"
     network = entry.builder(**{key: state})
     log.info("loaded %s from %s", weights.name, path)
