@@ -43,8 +43,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vidcolor.train.data import IMAGE_SUFFIXES, list_images  # noqa: E402
-from vidcolor.train.pack import write_pack  # noqa: E402
+from vidcolor.train.data import IMAGE_SUFFIXES, list_images
+from vidcolor.train.pack import write_pack
 
 log = logging.getLogger("grow_training_set")
 
@@ -242,6 +242,9 @@ def extract_set(src: Source, gdir: Path, out_dir: Path) -> dict:
             name += ".jpg"
             ok, enc = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                                    [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if not ok:
+                drops["undecodable"] += 1
+                continue
             (out_dir / name).write_bytes(enc.tobytes())
         else:
             name += Path(path).suffix.lower()
@@ -341,6 +344,22 @@ def select(manifests: list[dict], refs: dict[str, np.ndarray], images: Path, nea
     return out
 
 
+def _listing(chunk: list[dict]) -> str:
+    return "".join(f"{i}\t{r['set']}\t{r['path']}\t{r['md5']}\t{r['dhash']}\n" for i, r in enumerate(chunk))
+
+
+def _existing_shard(out: Path, listing: Path, rest: list[dict]) -> int:
+    """How many images a shard written earlier holds when it is the start of ``rest``; else 0."""
+    if not out.is_file() or not listing.is_file():
+        return 0
+    text = listing.read_text()
+    n = text.count("\n")
+    if not n or _listing(rest[:n]) != text:
+        return 0
+    with np.load(out) as data:
+        return n if len(data["offsets"]) - 1 == n else 0
+
+
 def write_shards(rows: list[dict], work: Path, images: Path, max_bytes: int, seed: int,
                  first_guess: int) -> list[tuple[Path, int, int]]:
     """Shuffle ``rows`` and write shard packs of at most ``max_bytes``; (file, images, bytes) each."""
@@ -349,16 +368,15 @@ def write_shards(rows: list[dict], work: Path, images: Path, max_bytes: int, see
     shards, start, k = [], 0, 1
     per = first_guess
     while start < len(rows):
-        count = min(per, len(rows) - start)
-        while True:
+        out = work / f"shard{k}_112.npz"
+        listing = work / f"shard{k}_112.tsv"
+        count = _existing_shard(out, listing, rows[start:])
+        if count:
+            log.info("shard %d: up to date (%d images)", k, count)
+        else:
+            count = min(per, len(rows) - start)
+        while _existing_shard(out, listing, rows[start:]) != count:
             chunk = rows[start : start + count]
-            out = work / f"shard{k}_112.npz"
-            listing = work / f"shard{k}_112.tsv"
-            text = "".join(f"{i}\t{r['set']}\t{r['path']}\t{r['md5']}\t{r['dhash']}\n"
-                           for i, r in enumerate(chunk))
-            if out.is_file() and listing.is_file() and listing.read_text() == text:
-                log.info("shard %d: up to date (%d images)", k, count)
-                break
             folder = work / "shards" / f"shard{k}"
             if folder.exists():
                 for p in folder.iterdir():
@@ -367,13 +385,16 @@ def write_shards(rows: list[dict], work: Path, images: Path, max_bytes: int, see
             for i, r in enumerate(chunk):  # flat, named in shuffled order: the pack keeps that order
                 src = images / r["set"] / r["file"]
                 (folder / f"{i:06d}_{r['set']}_{r['file']}").symlink_to(src)
-            n = write_pack(folder, out, short_side=112, quality=70)
+            tmp = work / f".shard{k}_112.tmp.npz"
+            n = write_pack(folder, tmp, short_side=112, quality=70)
             assert n == count, (n, count)
-            size = out.stat().st_size
+            size = tmp.stat().st_size
             if size <= max_bytes:
-                listing.write_text(text)
+                tmp.replace(out)
+                listing.write_text(_listing(chunk))
                 log.info("shard %d: %d images, %.1f MB", k, n, size / 1e6)
                 break
+            tmp.unlink()
             count = int(count * max_bytes / size * 0.98)
             log.info("shard %d: %.1f MB is over the limit, retrying with %d images", k, size / 1e6, count)
         size = out.stat().st_size
