@@ -51,10 +51,10 @@ class Decoding:
     gate multiplies ab by clamp((certainty - gate_floor) / gate_span, 0, 1); ``gate_span``
     0 turns it off.
 
-    ``gain`` then multiplies ab. The mean of a distribution is more muted than its colours;
-    the training's class rebalancing strengthens it by favouring rare vivid hues, which also
-    shifts hues toward them, and a full prior correction with one global gain keeps the hues
-    of the uncorrected distribution at the strength the archival benchmark asks for.
+    ``gain`` then multiplies ab (1: as decoded), the user's knob for the colour's strength.
+    On the archival benchmark a gain above 1 raised the ab error at the shipped prior
+    correction, and held it on films only together with the full correction
+    (benchmarks/RESULTS.md), so the models ship at 1.
 
     ``dark_knee`` fades ab linearly to grey below that L* (0: off), applied where ab meets the
     full-resolution L (``fade_dark``). Lab's gamut narrows toward black, so a given ab is a far
