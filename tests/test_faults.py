@@ -301,8 +301,6 @@ def test_oom_after_the_network_retries_smaller_chunks(short_clip: Path, tmp_path
     """Seen on an H200 with 3 GiB free: the network's calls fitted once halved, but the whole batch's
     logits and their softmax did not. The predictor retries in chunks; the smoother sees each frame
     once, in order, so the film is the one a GPU with memory to spare makes."""
-    import av
-
     from vidcolor.pipeline import predict
 
     options = ColorizeOptions(model="tiny", random_seed=0, batch_size=8, encode=TINY.encode)
