@@ -11,8 +11,7 @@ from torch.nn import functional as F
 
 from vidcolor.color.lab import ChromaSpec, chroma_from_lab, l_from_luma
 from vidcolor.engines.base import Engine
-from vidcolor.errors import EngineError
-from vidcolor.pipeline.oom import OOM_ERRORS, HalvingEngine
+from vidcolor.pipeline.oom import OOM_ERRORS, HalvingEngine, one_frame_error
 from vidcolor.pipeline.predict import (
     Reference,
     RenderPlan,
@@ -79,7 +78,7 @@ class ChromaPredictor:
             except OOM_ERRORS as ex:
                 failed = len(l_full[part])
                 if failed <= 1:
-                    raise EngineError(f"out of {self.engine.device} memory even for one frame; free the GPU or use --device cpu") from ex
+                    raise one_frame_error(self.engine.device, ex) from ex
             else:
                 yield part, probs, l_low
                 start = part.stop

@@ -47,8 +47,7 @@ class HalvingEngine:
                 continue
             except OOM_ERRORS as ex:
                 if len(chunk) <= 1:
-                    raise EngineError(f"out of {self._engine.device} memory even for one frame ({_first_line(ex)}); "
-                                      "free the GPU or use --device cpu") from ex
+                    raise one_frame_error(self._engine.device, ex) from ex
             # Halved only here, after the except block: until then the error's traceback holds the
             # failed attempt's activations, and emptying the cache could not hand them back.
             size = self.shrink(len(chunk))
@@ -67,6 +66,8 @@ class HalvingEngine:
         return self.limit
 
 
-def _first_line(ex: BaseException) -> str:
+def one_frame_error(device: torch.device, ex: BaseException) -> EngineError:
+    """The one-line error for a device that cannot hold even one frame."""
     text = str(ex).strip()
-    return text.splitlines()[0] if text else type(ex).__name__
+    first = text.splitlines()[0] if text else type(ex).__name__
+    return EngineError(f"out of {device} memory even for one frame ({first}); free the GPU or use --device cpu")
