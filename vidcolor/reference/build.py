@@ -11,14 +11,19 @@ from pathlib import Path
 
 import numpy as np
 
+from vidcolor.errors import UsageError
 from vidcolor.media import VideoInfo
 from vidcolor.media.segments import scan_frames
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.reference.guide import GuideParams, ReferenceGuide
-from vidcolor.reference.load import LoadedReference, film_of_image, film_of_video, load_references
+from vidcolor.reference.load import (
+    LoadedReference,
+    film_of_image,
+    film_of_video,
+    load_references,
+)
 from vidcolor.reference.shots import shots_for
-from vidcolor.errors import UsageError
-from vidcolor.reference.spec import RefTime, ReferenceSpec
+from vidcolor.reference.spec import ReferenceSpec, RefTime
 
 
 @dataclass(frozen=True)
