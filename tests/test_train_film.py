@@ -65,6 +65,24 @@ def test_online_run_trains_encoder_blocks_resumes_and_exports(pack: Path, tmp_pa
     assert model(torch.zeros(1, 1, 64, 96)).shape == (1, 313, 16, 24)
 
 
+def test_warm_start_keeps_the_decoders_batchnorm_statistics(pack: Path, tmp_path: Path) -> None:
+    def running_means(trainer: Trainer) -> list[torch.Tensor]:
+        return [m.running_mean.clone() for m in trainer.model.decoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+
+    weights = Path(__file__).resolve().parents[1] / "vidcolor" / "models" / "weights" / "lite_v3.pt"
+    config = OnlineConfig(data=pack, work_dir=tmp_path / "warm", steps=2, batch_size=4, warmup_steps=1, prior_batches=1,
+                          device="cpu", init=weights)
+    warm = Trainer(config)  # frozen by default: a warm start
+    before = running_means(warm)
+    head = warm.model.decoder.head.weight.clone()
+    warm.run()
+    assert all(torch.equal(a, b) for a, b in zip(before, running_means(warm)))
+    assert not torch.equal(head, warm.model.decoder.head.weight)  # while the weights train
+    training = Trainer(dataclasses.replace(config, work_dir=tmp_path / "train", freeze_batchnorm=False))
+    training.run()
+    assert not all(torch.equal(a, b) for a, b in zip(before, running_means(training)))
+
+
 def test_scores_count_wrong_vivid_pixels() -> None:
     truth = np.full((8, 8, 3), 128, np.uint8)  # neutral grey
     truth[:, 4:] = (200, 60, 60)  # red

@@ -51,6 +51,11 @@ def train(
     val: Annotated[Path | None, typer.Option("--val", help="--film: images or pack scored every 500 steps.")] = None,
     encoder_blocks: Annotated[int, typer.Option("--encoder-blocks", min=0, max=7, help="--film: train the encoder's last N blocks too.")] = 0,
     init: Annotated[Path | None, typer.Option("--init", help="--film: start from this lite weights file.")] = None,
+    freeze_batchnorm: Annotated[
+        bool | None, typer.Option("--freeze-batchnorm/--train-batchnorm", show_default=False,
+                                  help="--film: keep the decoder's batch-norm statistics (default: kept with --init, "
+                                       "where small batches would make them noisy).")
+    ] = None,
     prior_correction: Annotated[
         float, typer.Option("--prior-correction", min=0.0, max=1.0, help="Exported decoder undoes this much of the rebalancing.")
     ] = 0.0,
@@ -59,7 +64,7 @@ def train(
     if film:
         _train_film(data, work_dir, export, steps=steps, batch_size=batch_size, lr=lr, rebalance_lambda=rebalance_lambda,
                     seed=seed, time_limit=time_limit, max_images=max_images, device=device, val=val,
-                    encoder_blocks=encoder_blocks, init=init, prior_correction=prior_correction)
+                    encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm, prior_correction=prior_correction)
         return
     from vidcolor.train import TrainConfig, export_decoder
     from vidcolor.train import train as run_training
@@ -81,7 +86,7 @@ def train(
 
 def _train_film(data: Path, work_dir: Path, export: Path | None, *, steps: int, batch_size: int, lr: float,
                 rebalance_lambda: float, seed: int, time_limit: float, max_images: int, device: str, val: Path | None,
-                encoder_blocks: int, init: Path | None, prior_correction: float) -> None:
+                encoder_blocks: int, init: Path | None, freeze_batchnorm: bool | None, prior_correction: float) -> None:
     from vidcolor.train.online import OnlineConfig, Trainer, export_online
 
     if steps == 0 and time_limit <= 0:
@@ -89,7 +94,7 @@ def _train_film(data: Path, work_dir: Path, export: Path | None, *, steps: int, 
     config = OnlineConfig(
         data=data, work_dir=work_dir, val=val, steps=steps, time_limit_s=time_limit, batch_size=batch_size, lr=lr,
         rebalance_lambda=rebalance_lambda, seed=seed, max_images=max_images, device=device,
-        train_encoder_blocks=encoder_blocks, init=init,
+        train_encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm,
     )
     checkpoint = Trainer(config).run(progress=_report_online)
     typer.echo(f"checkpoint {checkpoint}")

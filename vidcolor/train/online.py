@@ -57,6 +57,11 @@ class OnlineConfig:
         encoder_lr_scale: their learning rate relative to the decoder's.
         rebalance_lambda: class-rebalancing mix with uniform (1: no rebalancing).
         init: a lite weights file (decoder, maybe encoder blocks) to start from.
+        freeze_batchnorm: keep the decoder's batch-norm statistics as they are (the encoder's always
+            stay ImageNet's); None: frozen for a warm start (``init``). Statistics re-estimated from
+            small batches (a CPU's 32 crops) are noisy enough to undo a warm start: lite.v3
+            continued on the CPU lost 0.02 validation CE in 250 steps with them training, and
+            gained 0.016 with them frozen (benchmarks/RESULTS.md).
     """
 
     data: Path
@@ -82,6 +87,7 @@ class OnlineConfig:
     max_images: int = 0
     device: str = "auto"
     init: Path | None = None
+    freeze_batchnorm: bool | None = None
     crop_shapes: tuple[tuple[int, int], ...] = field(default=CROP_SHAPES)
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,6 +211,14 @@ class Trainer:
             self.history = list(state.get("history", []))
             log.info("resumed from %s at step %d of %d", self.checkpoint, self.step, self.total)
         self.autocast = self.device.type == "cuda"
+        self.freeze_batchnorm = config.init is not None if config.freeze_batchnorm is None else config.freeze_batchnorm
+
+    def _train_mode(self) -> None:
+        self.model.train()
+        if self.freeze_batchnorm:
+            for module in self.model.decoder.modules():
+                if isinstance(module, torch.nn.BatchNorm2d):
+                    module.eval()
 
     def _generator(self, step: int) -> torch.Generator:
         # one seed per step: a resumed run draws the same crops and looks it would have drawn
@@ -240,7 +254,7 @@ class Trainer:
         self.model.eval()
         ones = torch.ones(313, device=self.device)
         losses = [float(self._loss(*self._batch(self.val, 10_000_000 + i, 64), ones)) for i in range(batches)]
-        self.model.train()
+        self._train_mode()
         return sum(losses) / len(losses)
 
     def save(self) -> None:
@@ -255,7 +269,7 @@ class Trainer:
         if self.prior is None:
             self.prior = self._estimate_prior()
         class_weights = rebalance_weights(self.prior, config.rebalance_lambda).to(self.device)
-        self.model.train()
+        self._train_mode()
         start = window = time.perf_counter()
         loss_sum, loss_n = 0.0, 0
         if self.total == 0 and not config.time_limit_s:
