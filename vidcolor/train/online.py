@@ -59,9 +59,9 @@ class OnlineConfig:
         init: a lite weights file (decoder, maybe encoder blocks) to start from.
         freeze_batchnorm: keep the decoder's batch-norm statistics as they are (the encoder's always
             stay ImageNet's); None: frozen for a warm start (``init``). Statistics re-estimated from
-            small batches (a CPU's 32 crops) are noisy enough to undo a warm start: lite.v3
-            continued on the CPU lost 0.02 validation CE in 250 steps with them training, and
-            gained 0.016 with them frozen (benchmarks/RESULTS.md).
+            small batches (a CPU's 32 crops) are noisy enough to undo a warm start: 250 CPU steps
+            from lite.v3 scored 0.04 validation CE worse with the statistics they re-estimated
+            than the same weights with v3's (benchmarks/RESULTS.md).
     """
 
     data: Path
