@@ -16,7 +16,11 @@ random look), coloured at the product's render plan and scored at the network's 
 3. Reddish shadows: where the decoding paints a reddish hue at L* 10-60, how often the truth is
    reddish too, and their mean ab side by side.
 
-    python benchmarks/decode_probes.py --images 2500 --out /tmp/probes.json --threads 1
+The figures in benchmarks/RESULTS.md are lite.v3's, whose file lite.v4 replaced (lite.v4 was
+trained on all of train, so these pictures are not unseen for it):
+
+    git show e419764:vidcolor/models/weights/lite_v3.pt > /tmp/lite_v3.pt
+    python benchmarks/decode_probes.py --weights /tmp/lite_v3.pt --images 2500 --out /tmp/probes.json --threads 1
 """
 
 from __future__ import annotations
@@ -134,7 +138,8 @@ def reddish_shadows(rows: dict[str, torch.Tensor], decoding: Decoding) -> list[d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="lite.v3")
+    parser.add_argument("--model", default="lite")
+    parser.add_argument("--weights", type=Path, default=None, help="a weights file for the model's record (lite.v3's, see above)")
     parser.add_argument("--photos", type=Path, default=SHARED / "datasets" / "train")
     parser.add_argument("--kept", type=int, default=V3_PACK_SIZE, help="size of the model's evenly spaced training pack")
     parser.add_argument("--images", type=int, default=2500)
@@ -146,7 +151,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    loaded = load_model(args.model)
+    loaded = load_model(args.model, weights_path=args.weights)
     engine = open_engine(loaded, device="cpu", max_batch=2)
     generator = torch.Generator().manual_seed(11)
     tallies = {"shipped": Tally(), "flip": Tally()}

@@ -5,7 +5,7 @@ figure that matters is the ratio to the first setting, not the absolute fps.
 Each setting is ``NAME=MODEL[,render=S][,t=T]`` as in benchmarks/archival.py.
 
     python benchmarks/speed_ab.py ../shared/media/bw/moviepy_chaplin.mp4 --rounds 4 \\
-        --setting v2=lite.v2 --setting v3=lite.v3 --setting v3r192=lite.v3,render=192
+        --setting v2=lite.v2 --setting v4=lite.v4 --setting v4r192=lite.v4,render=192
 """
 
 from __future__ import annotations

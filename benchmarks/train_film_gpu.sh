@@ -12,7 +12,7 @@
 #   .gpu/train/      training packs (vidcolor.train.pack.write_pack, or the shards that
 #                    benchmarks/grow_training_set.py writes); every *.npz there is used
 #   .gpu/val112.npz  the validation pack
-# INIT (a lite weights file, e.g. vidcolor/models/weights/lite_v3.pt) warm-starts the run and
+# INIT (a lite weights file, e.g. vidcolor/models/weights/lite_v4.pt) warm-starts the run and
 # LR sets its peak learning rate (default 1e-3; 1e-4 suits a warm start).
 # Results land in $OUT: each run's log and its weights with the lowest validation loss.
 set -euo pipefail

@@ -74,12 +74,12 @@ def test_a_record_can_decode_with_another_prior_correction(monkeypatch: pytest.M
 
     from vidcolor.models import loading
 
-    base = get_weights("lite.v3")
-    stored = load_model("lite.v3").network.decoder.prior_correction.clone()
+    base = get_weights("lite.v4")
+    stored = load_model("lite.v4").network.decoder.prior_correction.clone()
     record = dataclasses.replace(base, meta={**base.meta, "decode_prior_correction": 1.0})
     monkeypatch.setattr(loading, "get_weights", lambda name: record)
-    rescaled = load_model("lite.v3").network.decoder.prior_correction
+    rescaled = load_model("lite.v4").network.decoder.prior_correction
     torch.testing.assert_close(rescaled, stored / base.meta["prior_correction"])
     # a file the user names is not described by the record: left as it is
-    explicit = load_model("lite.v3", weights_path=base.packaged_path()).network.decoder.prior_correction
+    explicit = load_model("lite.v4", weights_path=base.packaged_path()).network.decoder.prior_correction
     torch.testing.assert_close(explicit, stored)

@@ -31,6 +31,15 @@ def test_weights_meta_schema(name: str) -> None:
         assert (w.url is None) != (w.packaged is None), "weights come from a URL or the package"
 
 
+def test_a_retired_weights_name_says_where_its_weights_went() -> None:
+    from vidcolor.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"lite.v3 no longer ships: lite.v4 .*--weights"):
+        get_weights("lite.v3")
+    with pytest.raises(UsageError, match="lite has: lite.v4"):
+        get_weights("lite.v9")
+
+
 def test_eccv16_contract_and_parameter_count() -> None:
     net = eccv16()
     assert sum(p.numel() for p in net.parameters()) == get_weights("eccv16").meta["num_params"]

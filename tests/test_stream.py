@@ -60,7 +60,7 @@ def test_default_codec_keeps_luma_within_reencoding_noise(tmp_path: Path) -> Non
 def test_chroma_is_not_grey_with_lite(tmp_path: Path) -> None:
     src = media("bw/moviepy_chaplin.mp4")
     dst = tmp_path / "chaplin.mkv"
-    # seeded random weights give near-flat distributions, which lite.v3's confidence gate turns
+    # seeded random weights give near-flat distributions, which lite.v4's confidence gate turns
     # grey by design; without the gate the plumbing must still write chroma
     run(src, dst, model="lite", codec="ffv1", confidence_gate=(0.0, 0.0))
     with __import__("av").open(str(dst)) as c:

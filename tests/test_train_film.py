@@ -69,7 +69,7 @@ def test_warm_start_keeps_the_decoders_batchnorm_statistics(pack: Path, tmp_path
     def running_means(trainer: Trainer) -> list[torch.Tensor]:
         return [m.running_mean.clone() for m in trainer.model.decoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
 
-    weights = Path(__file__).resolve().parents[1] / "vidcolor" / "models" / "weights" / "lite_v3.pt"
+    weights = Path(__file__).resolve().parents[1] / "vidcolor" / "models" / "weights" / "lite_v4.pt"
     config = OnlineConfig(data=pack, work_dir=tmp_path / "warm", steps=2, batch_size=4, warmup_steps=1, prior_batches=1,
                           device="cpu", init=weights)
     warm = Trainer(config)  # frozen by default: a warm start

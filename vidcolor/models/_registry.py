@@ -26,12 +26,15 @@ class ModelEntry:
     """A registered architecture: how to build it and which weights it has (default first).
 
     ``target`` is the builder itself, or ``"module:function"`` naming it (imported on first use).
+    ``retired``: weights names no longer shipped, each with what to use instead, so that a job
+    that names one (a resumed run, a script) is told where its weights went.
     """
 
     name: str
     target: Builder | str
     weights: tuple[Weights, ...]
     description: str
+    retired: tuple[tuple[str, str], ...] = ()
 
     @property
     def builder(self) -> Builder:
@@ -58,9 +61,10 @@ def register_model(name: str, *, weights: tuple[Weights, ...], description: str)
     return wrap
 
 
-def declare_model(name: str, target: str, *, weights: tuple[Weights, ...], description: str) -> None:
+def declare_model(name: str, target: str, *, weights: tuple[Weights, ...], description: str,
+                  retired: tuple[tuple[str, str], ...] = ()) -> None:
     """Register a builder by its ``"module:function"`` name, imported only when a model is built."""
-    _add(ModelEntry(name, target, weights, description))
+    _add(ModelEntry(name, target, weights, description, retired))
 
 
 def register_weights(arch: str, weights: Weights) -> None:
@@ -69,7 +73,7 @@ def register_weights(arch: str, weights: Weights) -> None:
     entry = get_model_entry(arch)
     if any(w.name == weights.name for w in entry.weights):
         raise ValueError(f"weights {weights.name!r} are registered twice")
-    _MODELS[entry.name] = ModelEntry(entry.name, entry.target, (*entry.weights, weights), entry.description)
+    _MODELS[entry.name] = ModelEntry(entry.name, entry.target, (*entry.weights, weights), entry.description, entry.retired)
 
 
 def _add(entry: ModelEntry) -> None:
@@ -104,4 +108,7 @@ def get_weights(name: str) -> Weights:
     for w in entry.weights:
         if w.name == name:
             return w
+    for retired, instead in entry.retired:
+        if retired == name:
+            raise UsageError(f"{name} no longer ships: {instead}")
     raise UsageError(f"unknown weights {name!r}; {entry.name} has: {', '.join(w.name for w in entry.weights)}")

@@ -123,7 +123,7 @@ class Lite(nn.Module):
 
     def load_weights(self, state: dict[str, torch.Tensor]) -> None:
         """Load a lite weights file: a plain decoder state (lite.v1, v2), or ``decoder.*`` keys
-        with ``encoder.*`` keys for the encoder blocks a film-trained version fine-tuned (lite.v3+)."""
+        with ``encoder.*`` keys for the encoder blocks a film-trained version fine-tuned (lite.v3 and later)."""
         if not any(k.startswith("decoder.") for k in state):
             self.decoder.load_state_dict(state, strict=True)
             return
