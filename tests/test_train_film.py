@@ -83,6 +83,21 @@ def test_warm_start_keeps_the_decoders_batchnorm_statistics(pack: Path, tmp_path
     assert not all(torch.equal(a, b) for a, b in zip(before, running_means(training)))
 
 
+def test_export_can_average_the_last_kept_checkpoints(pack: Path, tmp_path: Path) -> None:
+    config = OnlineConfig(data=pack, work_dir=tmp_path / "w", steps=4, batch_size=4, warmup_steps=1, prior_batches=1,
+                          checkpoint_every=1, keep_checkpoints=True, device="cpu")
+    Trainer(config).run()
+    kept = sorted((tmp_path / "w").glob("weights_*.pt"))
+    assert [p.name for p in kept] == [f"weights_{i:07d}.pt" for i in range(1, 5)]
+    export_online(tmp_path / "w" / "online_last.pt", tmp_path / "mean.pt", average_last=2)
+    mean = torch.load(tmp_path / "mean.pt", weights_only=True)
+    last_two = [torch.load(p, weights_only=True) for p in kept[-2:]]
+    key = "decoder.head.weight"
+    torch.testing.assert_close(mean[key].float(), (last_two[0][key].float() + last_two[1][key].float()) / 2,
+                               atol=1e-3, rtol=0)
+    assert not torch.equal(last_two[0][key], last_two[1][key])  # the two differ: the mean is not either one
+
+
 def test_scores_count_wrong_vivid_pixels() -> None:
     truth = np.full((8, 8, 3), 128, np.uint8)  # neutral grey
     truth[:, 4:] = (200, 60, 60)  # red

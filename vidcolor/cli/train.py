@@ -48,7 +48,7 @@ def train(
     film: Annotated[
         bool, typer.Option("--film", help="Train on simulated film, encoder run every step (for a GPU); DATA may be a pack (.npz) or a folder of packs.")
     ] = False,
-    val: Annotated[Path | None, typer.Option("--val", help="--film: images or pack scored every 500 steps.")] = None,
+    val: Annotated[Path | None, typer.Option("--val", help="--film: images or pack scored every --val-every steps.")] = None,
     encoder_blocks: Annotated[int, typer.Option("--encoder-blocks", min=0, max=7, help="--film: train the encoder's last N blocks too.")] = 0,
     init: Annotated[Path | None, typer.Option("--init", help="--film: start from this lite weights file.")] = None,
     freeze_batchnorm: Annotated[
@@ -56,6 +56,13 @@ def train(
                                   help="--film: keep the decoder's batch-norm statistics (default: kept with --init, "
                                        "where small batches would make them noisy).")
     ] = None,
+    warmup_steps: Annotated[int, typer.Option("--warmup-steps", min=0, help="--film: steps of linear warm-up.")] = 200,
+    val_every: Annotated[int, typer.Option("--val-every", min=1, help="--film: steps between validation scores.")] = 1000,
+    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", min=1, help="--film: steps between checkpoints.")] = 1000,
+    average_last: Annotated[
+        int, typer.Option("--average-last", min=0, help="--film: keep every checkpoint's weights and export the mean of "
+                                                          "the last N (0: the last checkpoint alone).")
+    ] = 0,
     prior_correction: Annotated[
         float, typer.Option("--prior-correction", min=0.0, max=1.0, help="Exported decoder undoes this much of the rebalancing.")
     ] = 0.0,
@@ -64,7 +71,9 @@ def train(
     if film:
         _train_film(data, work_dir, export, steps=steps, batch_size=batch_size, lr=lr, rebalance_lambda=rebalance_lambda,
                     seed=seed, time_limit=time_limit, max_images=max_images, device=device, val=val,
-                    encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm, prior_correction=prior_correction)
+                    encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm, warmup_steps=warmup_steps,
+                    val_every=val_every, checkpoint_every=checkpoint_every, average_last=average_last,
+                    prior_correction=prior_correction)
         return
     from vidcolor.train import TrainConfig, export_decoder
     from vidcolor.train import train as run_training
@@ -86,7 +95,8 @@ def train(
 
 def _train_film(data: Path, work_dir: Path, export: Path | None, *, steps: int, batch_size: int, lr: float,
                 rebalance_lambda: float, seed: int, time_limit: float, max_images: int, device: str, val: Path | None,
-                encoder_blocks: int, init: Path | None, freeze_batchnorm: bool | None, prior_correction: float) -> None:
+                encoder_blocks: int, init: Path | None, freeze_batchnorm: bool | None, warmup_steps: int, val_every: int,
+                checkpoint_every: int, average_last: int, prior_correction: float) -> None:
     from vidcolor.train.online import OnlineConfig, Trainer, export_online
 
     if steps == 0 and time_limit <= 0:
@@ -94,10 +104,11 @@ def _train_film(data: Path, work_dir: Path, export: Path | None, *, steps: int, 
     config = OnlineConfig(
         data=data, work_dir=work_dir, val=val, steps=steps, time_limit_s=time_limit, batch_size=batch_size, lr=lr,
         rebalance_lambda=rebalance_lambda, seed=seed, max_images=max_images, device=device,
-        train_encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm,
+        train_encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm, warmup_steps=warmup_steps,
+        val_every=val_every, checkpoint_every=checkpoint_every, keep_checkpoints=average_last > 0,
     )
     checkpoint = Trainer(config).run(progress=_report_online)
     typer.echo(f"checkpoint {checkpoint}")
     if export is not None:
-        sha, size = export_online(checkpoint, export, prior_correction=prior_correction)
+        sha, size = export_online(checkpoint, export, prior_correction=prior_correction, average_last=average_last)
         typer.echo(f"weights written to {export}: {size} bytes, sha256 {sha}")

@@ -27,6 +27,7 @@ from torchvision.ops import roi_align
 
 from vidcolor.color.lab import rgb_to_lab
 from vidcolor.engines.select import resolve_device
+from vidcolor.errors import UsageError
 from vidcolor.film import apply_look, film_grey, sample_looks
 from vidcolor.models.lite import Lite, load_encoder_state
 from vidcolor.train.loss import rebalanced_cross_entropy
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "online_last.pt"
 BEST_NAME = "online_best.pt"
+KEPT_PREFIX = "weights_"
 # (height, width) of the crops; each batch has one of them. Multiples of 32, as the encoder needs.
 CROP_SHAPES: tuple[tuple[int, int], ...] = ((96, 96), (96, 128), (96, 160), (96, 192), (128, 96), (128, 128))
 
@@ -57,6 +59,9 @@ class OnlineConfig:
         encoder_lr_scale: their learning rate relative to the decoder's.
         rebalance_lambda: class-rebalancing mix with uniform (1: no rebalancing).
         init: a lite weights file (decoder, maybe encoder blocks) to start from.
+        keep_checkpoints: also keep each checkpoint's weights (FP16, ``weights_<step>.pt``), for
+            ``export_online(average_last=...)``: with small batches one step moves the model
+            visibly, and the mean of the last few checkpoints is steadier than the last alone.
         freeze_batchnorm: keep the decoder's batch-norm statistics as they are (the encoder's always
             stay ImageNet's); None: frozen for a warm start (``init``). Statistics re-estimated from
             small batches (a CPU's 32 crops) are noisy enough to undo a warm start: 250 CPU steps
@@ -88,6 +93,7 @@ class OnlineConfig:
     device: str = "auto"
     init: Path | None = None
     freeze_batchnorm: bool | None = None
+    keep_checkpoints: bool = False
     crop_shapes: tuple[tuple[int, int], ...] = field(default=CROP_SHAPES)
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,6 +264,10 @@ class Trainer:
         return sum(losses) / len(losses)
 
     def save(self) -> None:
+        if self.config.keep_checkpoints:
+            state = trainable_state(self.model, self.config.train_encoder_blocks)
+            _save(self.config.work_dir / f"{KEPT_PREFIX}{self.step:07d}.pt",
+                  {k: v.half() if v.is_floating_point() else v for k, v in state.items()})
         _save(self.checkpoint, {
             "weights": trainable_state(self.model, self.config.train_encoder_blocks),
             "optimizer": self.optimizer.state_dict(), "step": self.step, "total": self.total,
@@ -326,12 +336,26 @@ class Trainer:
         return self.checkpoint
 
 
-def export_online(checkpoint: Path, out: Path, *, prior_correction: float = 0.0, half: bool = True) -> tuple[str, int]:
-    """An online checkpoint to a lite weights file (prefixed decoder and encoder keys); returns (sha256, size)."""
+def export_online(checkpoint: Path, out: Path, *, prior_correction: float = 0.0, half: bool = True,
+                  average_last: int = 0) -> tuple[str, int]:
+    """An online checkpoint to a lite weights file (prefixed decoder and encoder keys); returns (sha256, size).
+
+    ``average_last`` > 0: the weights are the mean of the last that many checkpoints kept beside
+    ``checkpoint`` (``keep_checkpoints``); the prior is the checkpoint's.
+    """
     from vidcolor.models.weights_cache import sha256_of
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     weights = dict(state["weights"])
+    if average_last > 0:
+        kept = sorted(checkpoint.parent.glob(f"{KEPT_PREFIX}*.pt"))[-average_last:]
+        if not kept:
+            raise UsageError(f"no kept checkpoints ({KEPT_PREFIX}*.pt) in {checkpoint.parent}: train with keep_checkpoints")
+        states = [torch.load(p, map_location="cpu", weights_only=True) for p in kept]
+        for key, value in weights.items():
+            if value.is_floating_point():
+                weights[key] = sum(s[key].float() for s in states) / len(states)
+        log.info("exporting the mean of %d checkpoints: %s", len(kept), ", ".join(p.name for p in kept))
     lam = state["config"]["rebalance_lambda"]
     weights["decoder.prior_correction"] = prior_correction * rebalance_weights(state["prior"], lam).log()
     if half:
