@@ -264,12 +264,12 @@ class Trainer:
         return sum(losses) / len(losses)
 
     def save(self) -> None:
+        weights = trainable_state(self.model, self.config.train_encoder_blocks)
         if self.config.keep_checkpoints:
-            state = trainable_state(self.model, self.config.train_encoder_blocks)
             _save(self.config.work_dir / f"{KEPT_PREFIX}{self.step:07d}.pt",
-                  {k: v.half() if v.is_floating_point() else v for k, v in state.items()})
+                  {k: v.half() if v.is_floating_point() else v for k, v in weights.items()})
         _save(self.checkpoint, {
-            "weights": trainable_state(self.model, self.config.train_encoder_blocks),
+            "weights": weights,
             "optimizer": self.optimizer.state_dict(), "step": self.step, "total": self.total,
             "prior": self.prior, "config": self.config.to_dict(), "history": self.history,
         })
