@@ -37,6 +37,7 @@ from vidcolor.color.bins import ab_bins
 from vidcolor.color.decoding import Decoding, probabilities
 from vidcolor.color.lab import rgb_to_lab
 from vidcolor.engines import open_engine
+from vidcolor.evaluate.archival import HUE_OFF_DEG, NEUTRAL, VIVID
 from vidcolor.film.look import sample_looks, apply_look
 from vidcolor.film.stocks import STOCKS, film_grey
 from vidcolor.models.loading import load_model
@@ -65,7 +66,8 @@ class Tally:
 
     def add(self, ab: torch.Tensor, truth: torch.Tensor) -> None:
         mag, tmag = ab.norm(dim=1), truth.norm(dim=1)
-        wrong = (mag > 15) & ((tmag < 6) | ((ab * truth).sum(1) < 0))
+        hue_off = (ab * truth).sum(1) / (mag * tmag).clamp_min(1e-6) < math.cos(math.radians(HUE_OFF_DEG))
+        wrong = (mag > VIVID) & ((tmag < NEUTRAL) | hue_off)  # the archival benchmark's rule (Scores)
         self.err += (ab - truth).norm(dim=1).sum().item()
         self.mag += mag.sum().item()
         self.truth += tmag.sum().item()
@@ -78,16 +80,9 @@ class Tally:
 
 
 def decode_rows(logp: torch.Tensor, offset: torch.Tensor, decoding: Decoding, lightness: torch.Tensor) -> torch.Tensor:
-    """Shipped decoding of (N, 313) log-probabilities after subtracting ``offset`` (313 or (N, 313))."""
-    z = logp.float() - offset
-    p = torch.softmax(z, 1)
-    ab = torch.softmax(z / decoding.temperature, 1) @ ab_bins().clone()  # the cached bins may be an inference tensor
-    certainty = 1 + (p * torch.log_softmax(z, 1)).sum(1) / math.log(313)
-    if decoding.gate_span > 0:
-        ab = ab * ((certainty - decoding.gate_floor) / decoding.gate_span).clamp(0, 1)[:, None]
-    if decoding.dark_knee > 0:
-        ab = ab * (lightness / decoding.dark_knee).clamp(0, 1)[:, None]
-    return ab
+    """The product's decoding of (N, 313) log-probabilities after subtracting ``offset`` (313 or (N, 313))."""
+    probs = torch.softmax(logp.float() - offset, 1)[..., None, None]
+    return decoding.fade_dark(decoding(probs), lightness.view(-1, 1, 1, 1))[..., 0, 0]
 
 
 def fit_offset(rows: dict[str, torch.Tensor], train: torch.Tensor, decoding: Decoding, *, bands: int, objective: str,

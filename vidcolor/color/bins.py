@@ -31,7 +31,9 @@ def _bins_cpu() -> torch.Tensor:
         for a in sorted(_B_RUNS)
         for b in range(_B_RUNS[a][0], _B_RUNS[a][1] + AB_BIN_STEP, AB_BIN_STEP)
     ]
-    return torch.tensor(points, dtype=torch.float32)
+    # cached for the process: made under inference mode, it could never join a graph afterwards
+    with torch.inference_mode(False):
+        return torch.tensor(points, dtype=torch.float32)
 
 
 def ab_bins(device: torch.device | str = "cpu") -> torch.Tensor:
