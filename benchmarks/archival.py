@@ -10,8 +10,15 @@ photos through the still-image path (``colorize_rgb``, what ``vidcolor run photo
 Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,dark=L][,render=S][,meta=aspect|square]``;
 variants run in turns clip by clip, so the machine's load swings hit them alike.
 
-Writes archival.json, archival.md and contact sheets: films (truth | film | variants) and
-real old film (chaplin, steamboat: film | variants).
+Writes archival.json, archival.md and contact sheets: films (truth | film | variants), real
+old film (chaplin, steamboat: film | variants), and for each photo folder the photographs
+named by --photo-sheet. Photo folders: ../shared/datasets/val, photographs from outside the
+training sources, and the period photographs of benchmarks/period_photos.py (1905-1915, with
+the dark wool coats that modern photographs rarely have):
+
+    python benchmarks/archival.py --out /tmp/archival --variant v4=lite.v4 \
+        --photos ../shared/datasets/val --photos /work/data/period_photos \
+        --photo-sheet pg_three_generations --photo-sheet pg_settlers --photo-sheet pg_emir
 
     python benchmarks/archival.py --out /tmp/archival \\
         --variant v1=lite.v1 --variant v2=lite.v2 --photos ../shared/datasets/val
@@ -99,6 +106,8 @@ def main() -> None:
     parser.add_argument("--stocks", nargs="+", default=["ortho", "pan"])
     parser.add_argument("--photos", type=Path, action="append", default=[])
     parser.add_argument("--max-photos", type=int, default=120, help="per folder, evenly spaced")
+    parser.add_argument("--photo-sheet", action="append", default=[], metavar="STEM",
+                        help="put this photograph (file name without suffix) on its folder's contact sheet")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     if args.threads:
@@ -145,12 +154,23 @@ def main() -> None:
             loaded, options = models[name]
             engines[name] = (open_engine(loaded, device="cpu", max_batch=1), loaded, options)
         paths = list_images(folder, args.max_photos)
+        photo_rows: dict[str, list[np.ndarray]] = {k: [] for k in ["truth", "film", *names]}
         for i, path in enumerate(paths):
             truth, grey = _photo_film(path, i)
             sets[key]["grayscale"].add(grey_rgb(grey), truth)
+            on_sheet = path.stem in args.photo_sheet
+            if on_sheet:
+                photo_rows["truth"].append(truth)
+                photo_rows["film"].append(grey_rgb(grey))
             for name, (engine, loaded, options) in engines.items():
                 plan = render_plan(loaded, engine, options, *grey.shape)
-                sets[key][name].add(colorize_rgb(engine, grey_rgb(grey), plan), truth)
+                coloured = colorize_rgb(engine, grey_rgb(grey), plan)
+                sets[key][name].add(coloured, truth)
+                if on_sheet:
+                    photo_rows[name].append(coloured)
+        if photo_rows["truth"]:
+            cv2.imwrite(str(args.out / f"photos_{folder.name}_sheet.png"),
+                        cv2.cvtColor(sheet_image(list(photo_rows.items())), cv2.COLOR_RGB2BGR))
         print(f"{key}: " + ", ".join(f"{n} {s.summary()['ab_error']:.2f}" for n, s in sets[key].items()), flush=True)
 
     old_rows: dict[str, list[np.ndarray]] = {k: [] for k in ["film", *names]}
@@ -172,10 +192,10 @@ def main() -> None:
     (args.out / "archival.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = []
     for key, per in report["sets"].items():
-        lines += [f"### {key}", "", "| method | ab error | CIEDE2000 | wrong-vivid % | colourfulness / truth | mean chroma | CDC |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [f"### {key}", "", "| method | ab error | CIEDE2000 | wrong-vivid % | shadow-tint % | colourfulness / truth | mean chroma | CDC |",
+                  "|---|---|---|---|---|---|---|---|"]
         for n, s in per.items():
-            lines.append(f"| {n} | {s['ab_error']:.2f} | {s['ciede2000']:.2f} | {s['wrong_vivid_pct']:.1f} | "
+            lines.append(f"| {n} | {s['ab_error']:.2f} | {s['ciede2000']:.2f} | {s['wrong_vivid_pct']:.1f} | {s['shadow_tint_pct']:.1f} | "
                          f"{s['colourfulness_ratio']:.2f} | {s['mean_chroma']:.1f} | {s['cdc']:.5f} |")
         lines.append("")
     lines.append("fps end to end (films, CPU, this run): " + ", ".join(f"{n} {v:.1f}" for n, v in report["fps_end_to_end"].items()))

@@ -114,6 +114,23 @@ def test_scores_count_wrong_vivid_pixels() -> None:
     assert same.summary()["ab_error"] < 0.5 and same.summary()["wrong_vivid_pct"] == 0
 
 
+def test_scores_count_tinted_shadows_against_the_truth() -> None:
+    truth = np.empty((8, 8, 3), np.uint8)
+    truth[0:2] = (50, 50, 50)  # a black coat
+    truth[2:4] = (15, 40, 70)  # a navy coat
+    truth[4:6] = (80, 50, 30)  # a brown coat
+    truth[6:8] = (200, 200, 200)  # a light grey wall
+    out = truth.copy()
+    out[0:6] = (80, 40, 40)  # maroon: wrong on black and navy, close enough in hue on brown
+    out[6:8] = (230, 190, 190)  # pink on grey: wrong, but not a shadow
+    scores = Scores()
+    scores.add(out, truth, ciede=False)
+    assert scores.summary()["shadow_tint_pct"] == pytest.approx(100 * 4 / 6)
+    same = Scores()
+    same.add(truth, truth, ciede=False)
+    assert same.summary()["shadow_tint_pct"] == 0
+
+
 def test_archival_film_through_the_real_pipeline(tmp_path: Path) -> None:
     from vidcolor.pipeline import ColorizeOptions
 

@@ -4,7 +4,10 @@ scored against its own colour.
 What archivists judge is credibility: a muted colour is forgiven, a vivid wrong one is
 not. Besides the usual errors this scores the *wrong-vivid share*: the pixels painted a
 vivid colour (|ab| > 15) where the truth is near-neutral (|ab| < 6) or has a hue more
-than 90 degrees away. Every score stands beside the grayscale baseline's (ab = 0),
+than 90 degrees away. And the *shadow-tint share*, the maroon-suit measure: of the
+shadows (film L* < 40, where Lab's gamut is narrow and a chroma of 8 already reads as
+maroon or brown), the share tinted (|ab| > 8) where the truth is near-neutral or the hue is
+more than 90 degrees off. Every score stands beside the grayscale baseline's (ab = 0),
 which has no wrong-vivid pixels and no colour at all.
 
 CIEDE2000 is taken at the film's lightness on both sides: a stock renders lightness
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
 VIVID = 15.0  # |ab| above this reads as a colour, not a tint
 NEUTRAL = 6.0  # |ab| below this is grey to the eye
 HUE_OFF_DEG = 90.0
+SHADOW_L = 40.0  # film L* below this is a shadow for the shadow-tint share
+SHADOW_TINT = 8.0  # |ab| above this reads as a tint in a shadow
 SCORE_SIDE = 320  # metrics are taken with the long side at most this (ab is predicted at 1/4 anyway)
 
 # the look each simulated film gets: moderate grain, some blur and contrast, flicker of a few percent
@@ -156,6 +161,8 @@ class Scores:
     pixels: int = 0
     ab_error: float = 0.0
     wrong_vivid: float = 0.0
+    shadow_pixels: int = 0
+    shadow_tint: float = 0.0
     ciede: float = 0.0
     ciede_pixels: int = 0
     colourfulness: float = 0.0
@@ -173,7 +180,11 @@ class Scores:
         self.ab_error += float(np.linalg.norm(ab_o - ab_t, axis=-1).sum())
         cos = (ab_o * ab_t).sum(-1) / np.maximum(chroma_o * chroma_t, 1e-6)
         hue_off = cos < math.cos(math.radians(HUE_OFF_DEG))
-        self.wrong_vivid += float(((chroma_o > VIVID) & ((chroma_t < NEUTRAL) | hue_off)).sum())
+        wrong_hue = (chroma_t < NEUTRAL) | hue_off
+        self.wrong_vivid += float(((chroma_o > VIVID) & wrong_hue).sum())
+        shadow = out_lab[..., 0] < SHADOW_L
+        self.shadow_pixels += int(shadow.sum())
+        self.shadow_tint += float((shadow & (chroma_o > SHADOW_TINT) & wrong_hue).sum())
         self.mean_chroma += float(chroma_o.sum())
         self.pixels += chroma_o.size
         if ciede:
@@ -193,6 +204,7 @@ class Scores:
             "ab_error": self.ab_error / px,
             "ciede2000": self.ciede / max(self.ciede_pixels, 1),
             "wrong_vivid_pct": 100 * self.wrong_vivid / px,
+            "shadow_tint_pct": 100 * self.shadow_tint / max(self.shadow_pixels, 1),
             "colourfulness_ratio": self.colourfulness / max(self.truth_colourfulness, 1e-9),
             "mean_chroma": self.mean_chroma / px,
             "cdc": float(np.mean(self.cdc)) if self.cdc else math.nan,
@@ -251,10 +263,11 @@ class FilmEvaluation:
 
     def markdown(self) -> str:
         lines = [f"{self.model} on {len(self.clips)} clip(s) as {', '.join(self.stocks)} film, {self.frames} frames each",
-                 "", "| method | ab error | CIEDE2000 | wrong-vivid % | colourfulness / truth | CDC |", "|---|---|---|---|---|---|"]
+                 "", "| method | ab error | CIEDE2000 | wrong-vivid % | shadow-tint % | colourfulness / truth | CDC |",
+                 "|---|---|---|---|---|---|---|"]
         for name, s in self.summary().items():
             lines.append(f"| {name} | {s['ab_error']:.2f} | {s['ciede2000']:.2f} | {s['wrong_vivid_pct']:.1f} | "
-                         f"{s['colourfulness_ratio']:.2f} | {s['cdc']:.5f} |")
+                         f"{s['shadow_tint_pct']:.1f} | {s['colourfulness_ratio']:.2f} | {s['cdc']:.5f} |")
         return "\n".join(lines) + "\n"
 
 
