@@ -7,7 +7,8 @@ and folders of colour photographs as one-picture films (stock alternating per ph
 clips go through ``vidcolor.colorize`` (decode, network, smoother, decode, encode); the
 photos through the still-image path (``colorize_rgb``, what ``vidcolor run photo.jpg`` runs).
 
-Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,dark=L][,render=S][,meta=aspect|square]``;
+Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,ramp=L0:L1][,dark=L][,render=S][,meta=aspect|square]``
+(``ramp``: the gain rises from 1 at L* L0 to G at L1);
 variants run in turns clip by clip, so the machine's load swings hit them alike.
 
 Writes archival.json, archival.md and contact sheets: films (truth | film | variants), real
@@ -59,14 +60,16 @@ def parse_variant(text: str) -> tuple[str, str, dict[str, str]]:
     return name, model, dict(p.split("=", 1) for p in pairs)
 
 
-def register_candidate(name: str, model: str, weights: Path | None, meta: str | None) -> tuple[str, Path | None]:
-    """Register ``<arch>.<name>``: the weights record of ``model`` with another weights file
-    and/or ``meta`` ``aspect`` or ``square``, so that the real run reads the same settings.
-    Returns the model name to run and the weights file to load (None: as ``model`` is)."""
-    if weights is None and meta is None:
+def register_candidate(name: str, model: str, weights: Path | None, meta: str | None,
+                       extra_meta: dict | None = None) -> tuple[str, Path | None]:
+    """Register ``<arch>.<name>``: the weights record of ``model`` with another weights file,
+    ``meta`` ``aspect`` or ``square``, and/or ``extra_meta`` keys, so that the real run reads
+    the same settings. Returns the model name to run and the weights file to load (None: as
+    ``model`` is)."""
+    if weights is None and meta is None and not extra_meta:
         return model, None
     base = get_weights(model)
-    amended = dict(base.meta)
+    amended = {**base.meta, **(extra_meta or {})}
     if meta in ("aspect", "square"):
         amended["aspect_true"] = meta == "aspect"
     name = f"{base.arch}.{name}"
@@ -78,8 +81,9 @@ def register_candidate(name: str, model: str, weights: Path | None, meta: str | 
 def variant_model(name: str, model: str, fields: dict[str, str]) -> tuple[LoadedModel, ColorizeOptions]:
     """The loaded network and the run options of one variant; one with its own weights file or
     ``meta=`` runs as a registered candidate (see ``register_candidate``)."""
+    extra = {"colour_gain_ramp": [float(x) for x in fields["ramp"].split(":")]} if "ramp" in fields else None
     model, weights = register_candidate(name, model, Path(fields["weights"]) if "weights" in fields else None,
-                                        fields.get("meta"))
+                                        fields.get("meta"), extra)
     loaded = load_model(model, weights_path=weights)
     gate = tuple(float(x) for x in fields["gate"].split(":")) if "gate" in fields else None
     options = ColorizeOptions(

@@ -120,7 +120,7 @@ def main() -> None:
                     p = p * torch.exp(-(alpha - (args.alpha_base or 0)) * log_w)
                     p = p / p.sum(1, keepdim=True)
                 ab = F.interpolate(decoding(p), size=l_small.shape[-2:], mode="bilinear", align_corners=False)
-                ab = decoding.fade_dark(ab, l_small)
+                ab = decoding.by_lightness(ab, l_small)
                 rgb = lab_to_rgb(torch.cat([l_small, ab], 1))[0].permute(1, 2, 0)
                 scores[kind].add((rgb * 255).round().byte().numpy(), truth, ciede=False)
             summary = {k: s.summary() for k, s in scores.items()}

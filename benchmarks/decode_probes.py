@@ -82,7 +82,7 @@ class Tally:
 def decode_rows(logp: torch.Tensor, offset: torch.Tensor, decoding: Decoding, lightness: torch.Tensor) -> torch.Tensor:
     """The product's decoding of (N, 313) log-probabilities after subtracting ``offset`` (313 or (N, 313))."""
     probs = torch.softmax(logp.float() - offset, 1)[..., None, None]
-    return decoding.fade_dark(decoding(probs), lightness.view(-1, 1, 1, 1))[..., 0, 0]
+    return decoding.by_lightness(decoding(probs), lightness.view(-1, 1, 1, 1))[..., 0, 0]
 
 
 def fit_offset(rows: dict[str, torch.Tensor], train: torch.Tensor, decoding: Decoding, *, bands: int, objective: str,
@@ -169,7 +169,7 @@ def main() -> None:
             truth = F.interpolate(rgb_to_lab(rgb)[:, 1:], size=size, mode="area")
             l_low = F.interpolate(l_full, size=size, mode="area")
             for name, p in (("shipped", own), ("flip", (own + mirrored) / 2)):
-                tallies[name].add(decoding.fade_dark(decoding(p), l_low), truth)
+                tallies[name].add(decoding.by_lightness(decoding(p), l_low), truth)
             pick = torch.randperm(size[0] * size[1], generator=generator)[: args.pixels]
             parts["logp"].append(own.clamp_min(1e-12).log().flatten(2)[0, :, pick].T.half())
             parts["ab"].append(truth.flatten(2)[0, :, pick].T)

@@ -102,11 +102,25 @@ def test_colour_gain_multiplies_the_gated_ab() -> None:
 def test_dark_knee_fades_colour_toward_black_only() -> None:
     ab = torch.full((1, 2, 1, 4), 20.0)
     lightness = torch.tensor([0.0, 10.0, 20.0, 80.0]).view(1, 1, 1, 4)
-    faded = Decoding(0.7, dark_knee=20).fade_dark(ab, lightness)
+    faded = Decoding(0.7, dark_knee=20).by_lightness(ab, lightness)
     torch.testing.assert_close(faded[0, 0, 0], torch.tensor([0.0, 10.0, 20.0, 20.0]))
-    assert Decoding(0.7).fade_dark(ab, lightness) is ab  # 0: off
+    assert Decoding(0.7).by_lightness(ab, lightness) is ab  # 0: off
     with pytest.raises(ValueError, match="dark knee"):
         Decoding(0.7, dark_knee=-1)
+
+
+def test_ramped_gain_leaves_the_shadows_as_decoded() -> None:
+    probs = torch.softmax(torch.randn(1, 313, 1, 5) * 3, dim=1)
+    plain = Decoding(0.7, dark_knee=20)
+    ramped = Decoding(0.7, dark_knee=20, gain=1.5, gain_ramp=(40.0, 60.0))
+    # the gain moves from the distributions to where L is known
+    torch.testing.assert_close(ramped(probs), plain(probs))
+    lightness = torch.tensor([10.0, 30.0, 40.0, 50.0, 80.0]).view(1, 1, 1, 5)
+    ab = plain(probs)
+    scale = ramped.by_lightness(ab, lightness) / plain.by_lightness(ab, lightness)
+    torch.testing.assert_close(scale[0, 0, 0], torch.tensor([1.0, 1.0, 1.0, 1.25, 1.5]))
+    with pytest.raises(ValueError, match="ramp"):
+        Decoding(0.7, gain=1.2, gain_ramp=(60.0, 40.0))
 
 
 def test_gate_scales_ab_between_floor_and_floor_plus_span() -> None:
@@ -115,3 +129,18 @@ def test_gate_scales_ab_between_floor_and_floor_plus_span() -> None:
     dec = Decoding(1.0, gate_floor=float(c.min()), gate_span=float(c.max() - c.min()))
     scale = dec(probs).norm(dim=1, keepdim=True) / annealed_mean(probs, 1.0).norm(dim=1, keepdim=True)
     np.testing.assert_allclose(scale.flatten().numpy(), ((c - c.min()) / (c.max() - c.min())).flatten().numpy(), atol=1e-4)
+
+
+def test_render_plan_takes_the_gain_ramp_from_the_weights_record() -> None:
+    from dataclasses import replace
+
+    from vidcolor.models.loading import load_model
+    from vidcolor.pipeline import ColorizeOptions
+    from vidcolor.pipeline.predict import render_plan
+
+    model = load_model("lite", random_seed=0)
+    assert render_plan(model, None, ColorizeOptions(), 360, 640).decoding.gain_ramp is None
+    ramped = replace(model, weights=replace(model.weights, meta={**model.weights.meta, "colour_gain_ramp": [40, 60],
+                                                                  "colour_gain": 1.2}))
+    decoding = render_plan(ramped, None, ColorizeOptions(), 360, 640).decoding
+    assert decoding.gain_ramp == (40.0, 60.0) and decoding.gain == 1.2

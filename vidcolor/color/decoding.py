@@ -52,14 +52,16 @@ class Decoding:
     0 turns it off.
 
     ``gain`` then multiplies ab (1: as decoded), the user's knob for the colour's strength.
-    On the archival benchmark a gain above 1 raised the ab error at the shipped prior
-    correction, and held it on films only together with the full correction
-    (benchmarks/RESULTS.md), so the models ship at 1.
+    With ``gain_ramp`` (L* low, high) it rises from 1 at the low L* to ``gain`` at the high one
+    instead: the shadows, where the network's hues are least reliable (coats painted maroon),
+    keep their colour as decoded while the mid-tones and highlights get the gain.
 
-    ``dark_knee`` fades ab linearly to grey below that L* (0: off), applied where ab meets the
-    full-resolution L (``fade_dark``). Lab's gamut narrows toward black, so a given ab is a far
-    stronger colour in a shadow, and film's crushed blacks carry no cue to a coat's colour:
-    that is where the network paints maroon suits.
+    ``dark_knee`` fades ab linearly to grey below that L* (0: off). Lab's gamut narrows toward
+    black, so a given ab is a far stronger colour in a shadow, and film's crushed blacks carry
+    no cue to a coat's colour: that is where the network paints maroon suits.
+
+    The knee and a ramped gain need the full-resolution L: ``by_lightness`` applies them where
+    ab meets it.
     """
 
     temperature: float = DEFAULT_TEMPERATURE
@@ -67,6 +69,7 @@ class Decoding:
     gate_span: float = 0.0
     gain: float = 1.0
     dark_knee: float = 0.0
+    gain_ramp: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
@@ -77,6 +80,8 @@ class Decoding:
             raise ValueError(f"colour gain must be positive, got {self.gain}")
         if not 0 <= self.dark_knee <= 100:
             raise ValueError(f"dark knee must be an L* in [0, 100], got {self.dark_knee}")
+        if self.gain_ramp is not None and not 0 <= self.gain_ramp[0] < self.gain_ramp[1] <= 100:
+            raise ValueError(f"gain ramp needs 0 <= low < high <= 100 (L*), got {self.gain_ramp}")
 
     def gate(self, probs: torch.Tensor) -> torch.Tensor | None:
         """(B, 1, H, W) factor on ab, or None when the gate is off."""
@@ -89,10 +94,14 @@ class Decoding:
         scale = self.gate(probs)
         if scale is not None:
             ab = ab * scale
-        return ab if self.gain == 1 else ab * self.gain
+        return ab if self.gain == 1 or self.gain_ramp is not None else ab * self.gain
 
-    def fade_dark(self, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
-        """ab (B, 2, H, W) faded toward grey where L* (B, 1, H, W), same size, is below ``dark_knee``."""
-        if self.dark_knee <= 0:
-            return ab
-        return ab * (lightness / self.dark_knee).clamp(0, 1)
+    def by_lightness(self, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+        """ab (B, 2, H, W) at L* (B, 1, H, W) of the same size: faded toward grey below ``dark_knee``,
+        and strengthened along ``gain_ramp``."""
+        if self.gain_ramp is not None and self.gain != 1:
+            low, high = self.gain_ramp
+            ab = ab * (1 + (self.gain - 1) * ((lightness - low) / (high - low)).clamp(0, 1))
+        if self.dark_knee > 0:
+            ab = ab * (lightness / self.dark_knee).clamp(0, 1)
+        return ab

@@ -97,7 +97,7 @@ class ChromaPredictor:
     def _codes(self, l_full: torch.Tensor, ab: torch.Tensor) -> np.ndarray:
         ab = upsample_ab(ab, self.chroma_shape)
         l_chroma = F.interpolate(l_full, size=self.chroma_shape, mode="area")
-        ab = self.plan.decoding.fade_dark(ab, l_chroma)
+        ab = self.plan.decoding.by_lightness(ab, l_chroma)
         codes = chroma_from_lab(torch.cat([l_chroma, ab], dim=1), self.out_spec)
         out_dtype = np.uint16 if self.out_spec.bits > 8 else np.uint8
         return codes.cpu().numpy().astype(out_dtype)

@@ -32,7 +32,7 @@ def colorize_rgb(engine: Engine, rgb: np.ndarray, plan: RenderPlan, *,
     lum = grey_l(rgb, engine.device)
     frames = None if frame is None else [frame]
     ab = upsample_ab(predict_ab(engine, lum, plan, reference=reference, frames=frames), lum.shape[-2:])
-    ab = plan.decoding.fade_dark(ab, lum)
+    ab = plan.decoding.by_lightness(ab, lum)
     out = lab_to_rgb(torch.cat([lum, ab], dim=1))
     return (out[0].permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
 
