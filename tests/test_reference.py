@@ -273,7 +273,7 @@ def test_a_still_image_takes_a_palette_and_a_keyframe(tmp_path: Path) -> None:
         colorize_image(grey, tmp_path / "late.png", tiny(references=(f"{key}@3",)))
 
 
-def test_preview_shows_each_keyframe_as_the_run_colours_it(tmp_path: Path) -> None:
+def test_preview_shows_each_keyframe_as_the_run_colours_it(tmp_path: Path, caplog) -> None:
     from vidcolor.pipeline.preview import preview
 
     truth = colour_field(96, 128)
@@ -282,6 +282,7 @@ def test_preview_shows_each_keyframe_as_the_run_colours_it(tmp_path: Path) -> No
     result = preview(film, tmp_path / "sheet.png", tiny(references=(f"{key}@#10", str(key))), frames=2)
     assert len(result.times) == 3  # two pictures from across the film and the keyframe's
     assert result.times[-1] == pytest.approx(10 / 25)
+    assert "carries keyframes through their shots" in caplog.text  # the other rows do not show it
 
 
 # ---------------------------------------------------------------- bad input

@@ -103,6 +103,10 @@ def preview(
             if r.frame is not None:
                 times.append(max(0.0, (refs.pts[r.frame] - refs.pts[0]) * float(info.video.time_base)))
                 numbers.append(r.frame)
+        if any(r.frame is not None for r in refs.loaded):
+            # otherwise the other rows look as if the keyframe had no effect on its shot
+            log.warning("a preview colours each keyframe's own picture only; `vidcolor run` carries "
+                        "keyframes through their shots")
     grabbed = rgb_frames_at(src, times)
     model = choose_model(options)
     engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
