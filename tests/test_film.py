@@ -139,8 +139,12 @@ def test_render_plan_takes_the_gain_ramp_from_the_weights_record() -> None:
     from vidcolor.pipeline.predict import render_plan
 
     model = load_model("lite", random_seed=0)
-    assert render_plan(model, None, ColorizeOptions(), 360, 640).decoding.gain_ramp is None
-    ramped = replace(model, weights=replace(model.weights, meta={**model.weights.meta, "colour_gain_ramp": [40, 60],
-                                                                  "colour_gain": 1.2}))
-    decoding = render_plan(ramped, None, ColorizeOptions(), 360, 640).decoding
-    assert decoding.gain_ramp == (40.0, 60.0) and decoding.gain == 1.2
+    # the default model ramps a user's gain in above the shadows, so more colour leaves the coats as they are
+    decoding = render_plan(model, None, ColorizeOptions(colour_gain=2.0), 360, 640).decoding
+    assert decoding.gain_ramp == (40.0, 60.0) and decoding.gain == 2.0
+    ab = torch.full((1, 2, 1, 2), 10.0)
+    lightness = torch.tensor([30.0, 70.0]).view(1, 1, 1, 2)
+    torch.testing.assert_close(decoding.by_lightness(ab, lightness)[0, 0, 0], torch.tensor([10.0, 20.0]))
+    flat = replace(model, weights=replace(model.weights, meta={k: v for k, v in model.weights.meta.items()
+                                                               if k != "colour_gain_ramp"}))
+    assert render_plan(flat, None, ColorizeOptions(), 360, 640).decoding.gain_ramp is None

@@ -24,7 +24,8 @@ RenderSizeOpt = Annotated[
 ColourGainOpt = Annotated[
     float | None,
     typer.Option("--colour-gain", min=0.1, max=4.0, help="Strength of the colour: ab multiplied by this (model default, 1, "
-                 "when unset). Below 1 mutes, above 1 strengthens; unsure pixels stay near grey either way."),
+                 "when unset). Below 1 mutes, above 1 strengthens; unsure pixels stay near grey either way, "
+                 "and lite.v4 applies it above L* 40 only, in full from L* 60, so shadows keep their colour."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, warnings and errors only.")]
 SeedOpt = Annotated[

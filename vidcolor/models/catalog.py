@@ -60,7 +60,9 @@ def _lite_decoder(version: int, sha256: str, size: int, *, temperature: float, p
 # (benchmarks/RESULTS.md). Decoding as chosen for lite.v3 by the archival benchmark
 # (benchmarks/archival_tune.py): prior correction, T, a confidence gate that leans unsure pixels
 # to neutral, a render size of 160 (192 and 224 scored the same within noise and run at about
-# half the speed on a CPU), and colour fading to grey below L* 20 (the dark knee).
+# half the speed on a CPU), and colour fading to grey below L* 20 (the dark knee). A user's
+# --colour-gain rises from 1 at L* 40 to its full value at L* 60, so more colour does not
+# redden the shadows (the maroon coats; benchmarks/RESULTS.md, seventh session).
 # ``metrics`` here are still the val-photo figures' keys for `weights list`; the archival
 # figures are in the card and benchmarks/RESULTS.md.
 LITE_V4 = _lite_decoder(
@@ -69,7 +71,7 @@ LITE_V4 = _lite_decoder(
     license="Apache-2.0 (encoder; its last 4 blocks fine-tuned by vidcolor); decoder trained by vidcolor",
     metrics={},
     extra={"num_params_trained_encoder": 2903344, "aspect_true": True, "render_size": 160,
-           "confidence_gate": [0.15, 0.3], "dark_knee": 20.0},
+           "confidence_gate": [0.15, 0.3], "dark_knee": 20.0, "colour_gain_ramp": [40.0, 60.0]},
 )
 
 LITE_V2 = _lite_decoder(
