@@ -121,6 +121,9 @@ def test_ramped_gain_leaves_the_shadows_as_decoded() -> None:
     torch.testing.assert_close(scale[0, 0, 0], torch.tensor([1.0, 1.0, 1.0, 1.25, 1.5]))
     with pytest.raises(ValueError, match="ramp"):
         Decoding(0.7, gain=1.2, gain_ramp=(60.0, 40.0))
+    # muting is not ramped: the shadows are where muted colour is wanted most
+    muted = Decoding(0.7, dark_knee=20, gain=0.5, gain_ramp=(40.0, 60.0))
+    torch.testing.assert_close(muted.by_lightness(muted(probs), lightness), 0.5 * plain.by_lightness(ab, lightness))
 
 
 def test_gate_scales_ab_between_floor_and_floor_plus_span() -> None:

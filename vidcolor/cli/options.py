@@ -25,7 +25,7 @@ ColourGainOpt = Annotated[
     float | None,
     typer.Option("--colour-gain", min=0.1, max=4.0, help="Strength of the colour: ab multiplied by this (model default, 1, "
                  "when unset). Below 1 mutes, above 1 strengthens; unsure pixels stay near grey either way, "
-                 "and lite.v4 applies it above L* 40 only, in full from L* 60, so shadows keep their colour."),
+                 "and lite.v4 applies a gain above 1 from L* 40, in full from L* 60, so it does not redden shadows."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, warnings and errors only.")]
 SeedOpt = Annotated[

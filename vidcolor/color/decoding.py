@@ -52,9 +52,10 @@ class Decoding:
     0 turns it off.
 
     ``gain`` then multiplies ab (1: as decoded), the user's knob for the colour's strength.
-    With ``gain_ramp`` (L* low, high) it rises from 1 at the low L* to ``gain`` at the high one
-    instead: the shadows, where the network's hues are least reliable (coats painted maroon),
-    keep their colour as decoded while the mid-tones and highlights get the gain.
+    With ``gain_ramp`` (L* low, high) a gain above 1 rises from 1 at the low L* to ``gain`` at
+    the high one instead: the shadows, where the network's hues are least reliable (coats
+    painted maroon), keep their colour as decoded while the mid-tones and highlights get the
+    gain. A gain below 1 mutes everywhere, shadows included.
 
     ``dark_knee`` fades ab linearly to grey below that L* (0: off). Lab's gamut narrows toward
     black, so a given ab is a far stronger colour in a shadow, and film's crushed blacks carry
@@ -94,12 +95,16 @@ class Decoding:
         scale = self.gate(probs)
         if scale is not None:
             ab = ab * scale
-        return ab if self.gain == 1 or self.gain_ramp is not None else ab * self.gain
+        return ab if self.gain == 1 or self._ramped else ab * self.gain
+
+    @property
+    def _ramped(self) -> bool:
+        return self.gain_ramp is not None and self.gain > 1
 
     def by_lightness(self, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
         """ab (B, 2, H, W) at L* (B, 1, H, W) of the same size: faded toward grey below ``dark_knee``,
         and strengthened along ``gain_ramp``."""
-        if self.gain_ramp is not None and self.gain != 1:
+        if self._ramped:
             low, high = self.gain_ramp
             ab = ab * (1 + (self.gain - 1) * ((lightness - low) / (high - low)).clamp(0, 1))
         if self.dark_knee > 0:

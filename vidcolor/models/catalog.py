@@ -61,7 +61,7 @@ def _lite_decoder(version: int, sha256: str, size: int, *, temperature: float, p
 # (benchmarks/archival_tune.py): prior correction, T, a confidence gate that leans unsure pixels
 # to neutral, a render size of 160 (192 and 224 scored the same within noise and run at about
 # half the speed on a CPU), and colour fading to grey below L* 20 (the dark knee). A user's
-# --colour-gain rises from 1 at L* 40 to its full value at L* 60, so more colour does not
+# --colour-gain above 1 rises from 1 at L* 40 to its full value at L* 60, so more colour does not
 # redden the shadows (the maroon coats; benchmarks/RESULTS.md, seventh session).
 # ``metrics`` here are still the val-photo figures' keys for `weights list`; the archival
 # figures are in the card and benchmarks/RESULTS.md.

@@ -30,7 +30,7 @@ class ColorizeOptions:
         confidence_gate: (floor, span) of the decoding's confidence gate (see
             ``vidcolor.color.decoding.Decoding``); (0, 0) turns it off, None takes the model's.
         colour_gain: ab multiplied by this after the gate (1: as decoded); None takes the model's.
-            A model's record may ramp it in by lightness (lite.v4: from L* 40 to 60, shadows as decoded).
+            A model's record may ramp a gain above 1 in by lightness (lite.v4: from L* 40 to 60, shadows as decoded).
         dark_knee: L* below which colour fades to grey at black (0: off); None takes the model's.
         temporal: temporal smoothing mode (``off``, ``ema``, ``flow``).
         temporal_strength: 0 to below 1, how strongly colour is carried from frame to frame.
