@@ -7,7 +7,7 @@ and folders of colour photographs as one-picture films (stock alternating per ph
 clips go through ``vidcolor.colorize`` (decode, network, smoother, decode, encode); the
 photos through the still-image path (``colorize_rgb``, what ``vidcolor run photo.jpg`` runs).
 
-Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,ramp=L0:L1][,dark=L][,render=S][,meta=aspect|square]``
+Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,ramp=L0:L1][,dark=L][,shadows=L0:L1][,render=S][,meta=aspect|square]``
 (``ramp``: the gain rises from 1 at L* L0 to G at L1);
 variants run in turns clip by clip, so the machine's load swings hit them alike.
 
@@ -90,7 +90,8 @@ def variant_model(name: str, model: str, fields: dict[str, str]) -> tuple[Loaded
         model=model, weights=weights, temperature=float(fields["t"]) if "t" in fields else None,
         render_size=int(fields["render"]) if "render" in fields else None, confidence_gate=gate,
         colour_gain=float(fields["gain"]) if "gain" in fields else None,
-        dark_knee=float(fields["dark"]) if "dark" in fields else None, overwrite=True, device="cpu",
+        dark_knee=float(fields["dark"]) if "dark" in fields else None, neutral_shadows=fields.get("shadows"),
+        overwrite=True, device="cpu",
     )
     return loaded, options
 

@@ -138,7 +138,7 @@ def test_no_command_prints_the_help() -> None:
 @pytest.mark.parametrize(
     ("flag", "value"),
     [("--temporal", "median"), ("--on-error", "ignore"), ("--temporal-strength", "1.5"), ("--render-size", "100"),
-     ("--colour-gain", "0")],
+     ("--colour-gain", "0"), ("--neutral-shadows", "45:30")],
 )
 def test_bad_option_values_fail_before_the_model_loads(flag: str, value: str, tmp_path: Path) -> None:
     proc = vidcolor_cli("run", str(media("bw/moviepy_chaplin.mp4")), "-o", str(tmp_path / "o.mp4"), flag, value)

@@ -109,6 +109,40 @@ def test_dark_knee_fades_colour_toward_black_only() -> None:
         Decoding(0.7, dark_knee=-1)
 
 
+def test_neutral_shadows_grey_below_low_and_keep_colour_from_high() -> None:
+    ab = torch.full((1, 2, 1, 5), 20.0)
+    lightness = torch.tensor([10.0, 30.0, 37.5, 45.0, 80.0]).view(1, 1, 1, 5)
+    out = Decoding(0.7, neutral_shadows=(30.0, 45.0)).by_lightness(ab, lightness)
+    torch.testing.assert_close(out[0, 0, 0], torch.tensor([0.0, 0.0, 10.0, 20.0, 20.0]))
+    # on top of the model's knee, which only matters below its own L*
+    both = Decoding(0.7, dark_knee=20, neutral_shadows=(10.0, 25.0)).by_lightness(ab, lightness)
+    torch.testing.assert_close(both[0, 0, 0], torch.tensor([0.0, 20.0, 20.0, 20.0, 20.0]))
+    with pytest.raises(ValueError, match="neutral shadows"):
+        Decoding(0.7, neutral_shadows=(45.0, 30.0))
+
+
+@pytest.mark.parametrize(("value", "expected"), [("30:45", (30.0, 45.0)), ("30", (30.0, 45.0)), ((20, 50), (20.0, 50.0))])
+def test_neutral_shadows_option_reaches_the_render_plan(value, expected) -> None:
+    from vidcolor.models.loading import load_model
+    from vidcolor.pipeline import ColorizeOptions
+    from vidcolor.pipeline.predict import render_plan
+
+    options = ColorizeOptions(neutral_shadows=value)
+    assert options.neutral_shadows == expected
+    plan = render_plan(load_model("lite", random_seed=0), None, options, 360, 640)
+    assert plan.decoding.neutral_shadows == expected and plan.decoding.dark_knee == 20.0
+    assert render_plan(load_model("lite", random_seed=0), None, ColorizeOptions(), 360, 640).decoding.neutral_shadows is None
+
+
+@pytest.mark.parametrize("value", ["30:", "a:b", "30:45:60", "50:45", "-5", "95"])
+def test_neutral_shadows_option_refuses_bad_values(value: str) -> None:
+    from vidcolor.errors import UsageError
+    from vidcolor.pipeline import ColorizeOptions
+
+    with pytest.raises(UsageError, match="--neutral-shadows"):
+        ColorizeOptions(neutral_shadows=value)
+
+
 def test_ramped_gain_leaves_the_shadows_as_decoded() -> None:
     probs = torch.softmax(torch.randn(1, 313, 1, 5) * 3, dim=1)
     plain = Decoding(0.7, dark_knee=20)

@@ -58,3 +58,31 @@ def test_colour_gain_from_the_command_line(tmp_path) -> None:
                      "--model", "tiny", "--random-weights", "0", "--colour-gain", gain]) == 0
     chroma = {g: np.abs(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2LAB)[..., 1:].astype(float) - 128).mean() for g, p in sheets.items()}
     assert chroma["2"] > 1.5 * chroma["1"] > 0
+
+
+def test_neutral_shadows_turn_chaplins_maroon_coats_black() -> None:
+    """The shipped model paints the policeman's and the tramp's coats maroon-brown (issue 11);
+    --neutral-shadows 30:45 makes them near-neutral and leaves the lighter pavement its colour."""
+    from vidcolor.engines import open_engine
+    from vidcolor.media.seek import rgb_frames_at
+    from vidcolor.models.loading import load_model
+    from vidcolor.pipeline.image import colorize_rgb
+    from vidcolor.pipeline.predict import render_plan
+
+    (_, rgb), = rgb_frames_at(media("bw/moviepy_chaplin.mp4"), [101 / 25])
+    model = load_model("lite")
+    engine = open_engine(model, device="cpu", max_batch=1)
+    boxes = {"policeman": (0.19, 0.27, 0.45, 0.62), "tramp": (0.47, 0.55, 0.45, 0.62), "pavement": (0.2, 0.45, 0.82, 0.95)}
+
+    def mean_ab(shadows: str | None) -> dict[str, np.ndarray]:
+        plan = render_plan(model, engine, ColorizeOptions(model="lite", neutral_shadows=shadows), *rgb.shape[:2])
+        lab = cv2.cvtColor(colorize_rgb(engine, rgb, plan), cv2.COLOR_RGB2LAB).astype(float)
+        h, w = rgb.shape[:2]
+        return {k: lab[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w), 1:].mean((0, 1)) - 128
+                for k, (x0, x1, y0, y1) in boxes.items()}
+
+    plain, neutral = mean_ab(None), mean_ab("30:45")
+    for coat in ("policeman", "tramp"):
+        assert (plain[coat] > 3).all() and np.hypot(*plain[coat]) > 7  # warm: maroon-brown
+        assert np.hypot(*neutral[coat]) < 4
+    assert np.hypot(*neutral["pavement"]) > 0.6 * np.hypot(*plain["pavement"])

@@ -27,6 +27,13 @@ ColourGainOpt = Annotated[
                  "when unset). Below 1 mutes, above 1 strengthens; unsure pixels stay near grey either way, "
                  "and lite.v4 applies a gain above 1 from L* 40, in full from L* 60, so it does not redden shadows."),
 ]
+NeutralShadowsOpt = Annotated[
+    str | None,
+    typer.Option("--neutral-shadows", metavar="LOW[:HIGH]", show_default=False,
+                 help="Keep the shadows grey: no colour below L* LOW, full colour from HIGH (default LOW+15). "
+                 "30:45 turns dark clothes the network paints maroon-brown black; it greys whatever else is "
+                 "that dark too (a shaded lawn, a night scene)."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, warnings and errors only.")]
 SeedOpt = Annotated[
     int | None, typer.Option("--random-weights", hidden=True, help="Seeded random weights (testing only).")

@@ -13,6 +13,7 @@ from vidcolor.cli.options import (
     DeviceOpt,
     EngineOpt,
     ModelOpt,
+    NeutralShadowsOpt,
     ReferenceOpt,
     ReferencesDirOpt,
     RenderSizeOpt,
@@ -37,6 +38,7 @@ def preview(
     temperature: TemperatureOpt = None,
     render_size: RenderSizeOpt = None,
     colour_gain: ColourGainOpt = None,
+    neutral_shadows: NeutralShadowsOpt = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing image.")] = False,
     random_weights: SeedOpt = None,
     reference: ReferenceOpt = None,
@@ -47,7 +49,7 @@ def preview(
     from vidcolor.pipeline.preview import preview as render_preview
 
     options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
-                              render_size=render_size, colour_gain=colour_gain, overwrite=overwrite, random_seed=random_weights,
-                              references=reference_specs(reference, references))
+                              render_size=render_size, colour_gain=colour_gain, neutral_shadows=neutral_shadows,
+                              overwrite=overwrite, random_seed=random_weights, references=reference_specs(reference, references))
     result = render_preview(input, output, options, frames=frames)
     log.info("wrote %s: %d pictures in %.1f s (%s)", result.output, len(result.times), result.seconds, result.model)

@@ -61,8 +61,12 @@ class Decoding:
     black, so a given ab is a far stronger colour in a shadow, and film's crushed blacks carry
     no cue to a coat's colour: that is where the network paints maroon suits.
 
-    The knee and a ramped gain need the full-resolution L: ``by_lightness`` applies them where
-    ab meets it.
+    ``neutral_shadows`` (L* low, high) is the archivist's stronger knee: no colour below the low
+    L*, full colour from the high one. Where the network paints dark clothes maroon-brown, 30-45
+    turns them black; it also greys whatever else is that dark (a shaded lawn, a night scene).
+
+    The knee, a ramped gain and neutral shadows need the full-resolution L: ``by_lightness``
+    applies them where ab meets it.
     """
 
     temperature: float = DEFAULT_TEMPERATURE
@@ -71,6 +75,7 @@ class Decoding:
     gain: float = 1.0
     dark_knee: float = 0.0
     gain_ramp: tuple[float, float] | None = None
+    neutral_shadows: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
@@ -83,6 +88,8 @@ class Decoding:
             raise ValueError(f"dark knee must be an L* in [0, 100], got {self.dark_knee}")
         if self.gain_ramp is not None and not 0 <= self.gain_ramp[0] < self.gain_ramp[1] <= 100:
             raise ValueError(f"gain ramp needs 0 <= low < high <= 100 (L*), got {self.gain_ramp}")
+        if self.neutral_shadows is not None and not 0 <= self.neutral_shadows[0] < self.neutral_shadows[1] <= 100:
+            raise ValueError(f"neutral shadows need 0 <= low < high <= 100 (L*), got {self.neutral_shadows}")
 
     def gate(self, probs: torch.Tensor) -> torch.Tensor | None:
         """(B, 1, H, W) factor on ab, or None when the gate is off."""
@@ -102,11 +109,14 @@ class Decoding:
         return self.gain_ramp is not None and self.gain > 1
 
     def by_lightness(self, ab: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
-        """ab (B, 2, H, W) at L* (B, 1, H, W) of the same size: faded toward grey below ``dark_knee``,
-        and strengthened along ``gain_ramp``."""
+        """ab (B, 2, H, W) at L* (B, 1, H, W) of the same size: faded toward grey below ``dark_knee``
+        and ``neutral_shadows``, and strengthened along ``gain_ramp``."""
         if self._ramped:
             low, high = self.gain_ramp
             ab = ab * (1 + (self.gain - 1) * ((lightness - low) / (high - low)).clamp(0, 1))
         if self.dark_knee > 0:
             ab = ab * (lightness / self.dark_knee).clamp(0, 1)
+        if self.neutral_shadows is not None:
+            low, high = self.neutral_shadows
+            ab = ab * ((lightness - low) / (high - low)).clamp(0, 1)
         return ab

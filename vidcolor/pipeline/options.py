@@ -11,6 +11,26 @@ from vidcolor.media.encode import EncodeOptions
 from vidcolor.reference.spec import ReferenceSpec, parse_reference
 
 DEFAULT_BATCH_SIZE = 8
+# L* over which colour returns when --neutral-shadows names only where it starts
+NEUTRAL_SHADOWS_SPAN = 15.0
+
+
+def parse_neutral_shadows(value: str | tuple[float, float]) -> tuple[float, float]:
+    """``"30:45"`` (no colour below L* 30, full colour from 45), ``"30"`` (30 to 45) or a pair."""
+    if isinstance(value, str):
+        try:
+            parts = [float(x) for x in value.split(":")]
+        except ValueError:
+            parts = []
+        if len(parts) == 1:
+            parts.append(parts[0] + NEUTRAL_SHADOWS_SPAN)
+        if len(parts) != 2:
+            raise UsageError(f"--neutral-shadows takes L* values LOW:HIGH or LOW, e.g. 30:45, not {value!r}")
+        value = (parts[0], parts[1])
+    low, high = (float(x) for x in value)
+    if not 0 <= low < high <= 100:
+        raise UsageError(f"--neutral-shadows needs 0 <= LOW < HIGH <= 100 (L*), e.g. 30:45, not {low:g}:{high:g}")
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -32,6 +52,8 @@ class ColorizeOptions:
         colour_gain: ab multiplied by this after the gate (1: as decoded); None takes the model's.
             A model's record may ramp a gain above 1 in by lightness (lite.v4: from L* 40 to 60, shadows as decoded).
         dark_knee: L* below which colour fades to grey at black (0: off); None takes the model's.
+        neutral_shadows: (L* low, high), or ``"LOW:HIGH"``: no colour below the low L*, full colour
+            from the high one, on top of the model's knee; for dark clothes painted maroon. None: off.
         temporal: temporal smoothing mode (``off``, ``ema``, ``flow``).
         temporal_strength: 0 to below 1, how strongly colour is carried from frame to frame.
         encode: how the video stream is encoded.
@@ -56,6 +78,7 @@ class ColorizeOptions:
     confidence_gate: tuple[float, float] | None = None
     colour_gain: float | None = None
     dark_knee: float | None = None
+    neutral_shadows: tuple[float, float] | str | None = None
     temporal: str = DEFAULT_MODE
     temporal_strength: float = DEFAULT_STRENGTH
     encode: EncodeOptions = field(default_factory=EncodeOptions)
@@ -72,6 +95,8 @@ class ColorizeOptions:
             refs = (refs,)
         # parsed here so a malformed time fails before anything loads; files are checked against the film later
         object.__setattr__(self, "references", tuple(parse_reference(r) for r in refs))
+        if self.neutral_shadows is not None:
+            object.__setattr__(self, "neutral_shadows", parse_neutral_shadows(self.neutral_shadows))
         # checked here, before a model loads, so a typo costs a second and not a model load
         if self.temporal not in TEMPORAL_MODES:
             raise UsageError(f"--temporal must be {', '.join(TEMPORAL_MODES[:-1])} or {TEMPORAL_MODES[-1]}, not {self.temporal!r}")

@@ -74,6 +74,7 @@ def render_plan(model: LoadedModel, engine: Engine, options: ColorizeOptions, he
         gain=options.colour_gain or float(meta.get("colour_gain", 1.0)),
         dark_knee=float(options.dark_knee if options.dark_knee is not None else meta.get("dark_knee", 0.0)),
         gain_ramp=tuple(float(x) for x in meta["colour_gain_ramp"]) if meta.get("colour_gain_ramp") else None,
+        neutral_shadows=options.neutral_shadows,
     )
     return RenderPlan(network_shape(height, width, size, aspect_true=aspect_true, pixel_aspect=pixel_aspect), decoding)
 
