@@ -62,8 +62,10 @@ class Decoding:
     no cue to a coat's colour: that is where the network paints maroon suits.
 
     ``neutral_shadows`` (L* low, high) is the archivist's stronger knee: no colour below the low
-    L*, full colour from the high one. Where the network paints dark clothes maroon-brown, 30-45
-    turns them black; it also greys whatever else is that dark (a shaded lawn, a night scene).
+    L*, full colour from the high one. Dark clothing in colour photographs averages a
+    maroon-brown (ab about (8, 7): benchmarks/dark_colour.py), and that average is what the
+    network paints on a coat it cannot tell is black; 30-45 turns such coats black, and greys
+    whatever else is that dark (a shaded lawn, a night scene), at a cost in ab error.
 
     The knee, a ramped gain and neutral shadows need the full-resolution L: ``by_lightness``
     applies them where ab meets it.
