@@ -40,6 +40,16 @@ def certainty(probs: torch.Tensor) -> torch.Tensor:
     return 1 - entropy / math.log(probs.shape[1])
 
 
+def _rise(lightness: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """0 at L* ``low`` and below, 1 at ``high`` and above, linear between."""
+    return ((lightness - low) / (high - low)).clamp(0, 1)
+
+
+def _check_lightness_span(what: str, span: tuple[float, float] | None) -> None:
+    if span is not None and not 0 <= span[0] < span[1] <= 100:
+        raise ValueError(f"{what} needs 0 <= low < high <= 100 (L*), got {span}")
+
+
 @dataclass(frozen=True)
 class Decoding:
     """How a pixel's bin distribution becomes its ab: the annealed mean, scaled toward neutral
@@ -88,10 +98,8 @@ class Decoding:
             raise ValueError(f"colour gain must be positive, got {self.gain}")
         if not 0 <= self.dark_knee <= 100:
             raise ValueError(f"dark knee must be an L* in [0, 100], got {self.dark_knee}")
-        if self.gain_ramp is not None and not 0 <= self.gain_ramp[0] < self.gain_ramp[1] <= 100:
-            raise ValueError(f"gain ramp needs 0 <= low < high <= 100 (L*), got {self.gain_ramp}")
-        if self.neutral_shadows is not None and not 0 <= self.neutral_shadows[0] < self.neutral_shadows[1] <= 100:
-            raise ValueError(f"neutral shadows need 0 <= low < high <= 100 (L*), got {self.neutral_shadows}")
+        _check_lightness_span("gain ramp", self.gain_ramp)
+        _check_lightness_span("neutral shadows", self.neutral_shadows)
 
     def gate(self, probs: torch.Tensor) -> torch.Tensor | None:
         """(B, 1, H, W) factor on ab, or None when the gate is off."""
@@ -114,11 +122,9 @@ class Decoding:
         """ab (B, 2, H, W) at L* (B, 1, H, W) of the same size: faded toward grey below ``dark_knee``
         and ``neutral_shadows``, and strengthened along ``gain_ramp``."""
         if self._ramped:
-            low, high = self.gain_ramp
-            ab = ab * (1 + (self.gain - 1) * ((lightness - low) / (high - low)).clamp(0, 1))
+            ab = ab * (1 + (self.gain - 1) * _rise(lightness, *self.gain_ramp))
         if self.dark_knee > 0:
-            ab = ab * (lightness / self.dark_knee).clamp(0, 1)
+            ab = ab * _rise(lightness, 0.0, self.dark_knee)
         if self.neutral_shadows is not None:
-            low, high = self.neutral_shadows
-            ab = ab * ((lightness - low) / (high - low)).clamp(0, 1)
+            ab = ab * _rise(lightness, *self.neutral_shadows)
         return ab
