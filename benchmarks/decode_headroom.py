@@ -1,0 +1,206 @@
+"""How much a model's decoding has left to give (issue 11), before anyone tunes it again.
+
+Two upper-bound probes against the shipped decoding (gate, knee, T, prior correction), on the
+film frames and val photographs that benchmarks/archival_tune.py scores (no smoother, no
+encoder):
+
+- the error-minimising chroma gain: ab = g(L*, certainty) x the plain annealed mean, with g
+  a bilinear table over L* and certainty knots, fitted by iteratively reweighted least
+  squares (toward the mean |ab error| the benchmark reports) on training photographs, not on
+  the pictures it is scored on. It can stand in for the gate, the knee and any gain ramp; if
+  it scores no better, no setting of theirs will.
+- test-time augmentation: the distributions of a mirrored render, and of one 1.2x larger,
+  averaged with the plain one, decoded at a few temperatures.
+
+    python benchmarks/decode_headroom.py --fit-photos 900 --threads 2
+    python benchmarks/decode_headroom.py --weights OTHER.pt       # another lite file
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from vidcolor.color.decoding import Decoding, annealed_mean, certainty
+from vidcolor.color.lab import lab_to_rgb
+from vidcolor.engines import open_engine
+from vidcolor.evaluate.archival import Scores, film_clip
+from vidcolor.models.loading import load_model
+from vidcolor.pipeline import ColorizeOptions
+from vidcolor.pipeline.image import grey_l
+from vidcolor.pipeline.predict import predict_probs, render_plan
+from vidcolor.train.data import list_images
+
+from archival import SHARED, _photo_film  # noqa: E402  (sibling benchmark script)
+from archival_tune import _score_size  # noqa: E402
+
+L_KNOTS = torch.tensor([0.0, 15, 25, 35, 45, 60, 75, 90, 100])
+C_KNOTS = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0])
+TTA_TEMPERATURES = (0.7, 0.6, 0.5)
+
+
+@dataclass
+class Picture:
+    """One scored picture at the scoring size: film L, the network's plain annealed mean and
+    certainty (upsampled), what the shipped decoding gives, the truth, and the TTA decodings."""
+
+    l: torch.Tensor
+    plain: torch.Tensor
+    sure: torch.Tensor
+    shipped: torch.Tensor
+    truth_rgb: np.ndarray
+    truth_ab: torch.Tensor
+    tta: dict[str, torch.Tensor]
+
+
+def _tents(x: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
+    """(N, K) linear-interpolation weights of x on the knots."""
+    x = x.clamp(float(knots[0]), float(knots[-1]))
+    hi = torch.bucketize(x, knots).clamp(1, len(knots) - 1)
+    w = (x - knots[hi - 1]) / (knots[hi] - knots[hi - 1])
+    out = torch.zeros(len(x), len(knots))
+    out.scatter_(1, (hi - 1)[:, None], (1 - w)[:, None])
+    out.scatter_add_(1, hi[:, None], w[:, None])
+    return out
+
+
+def _basis(lightness: torch.Tensor, sure: torch.Tensor) -> torch.Tensor:
+    return (_tents(lightness, L_KNOTS)[:, :, None] * _tents(sure, C_KNOTS)[:, None, :]).flatten(1)
+
+
+def _pixels(p: Picture, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    sub = (0, slice(None), slice(None, None, step), slice(None, None, step))
+    phi = _basis(p.l[sub].flatten(), p.sure[sub].flatten())
+    return phi, p.plain[sub].flatten(1).T, p.truth_ab[sub].flatten(1).T
+
+
+def fit_gain_table(pictures: list[Picture], iterations: int = 4, ridge: float = 1e-3, step: int = 2) -> torch.Tensor:
+    """Knot gains minimising the mean |g * plain - truth| over the pictures (IRLS), with a ridge
+    toward 1 and toward equal neighbours so that sparse knots stay near their neighbours."""
+    n_l, n_c = len(L_KNOTS), len(C_KNOTS)
+    theta = torch.ones(n_l * n_c, dtype=torch.float64)
+    pairs = [(i * n_c + j, (i + di) * n_c + j + dj) for i in range(n_l) for j in range(n_c)
+             for di, dj in ((1, 0), (0, 1)) if i + di < n_l and j + dj < n_c]
+    for it in range(iterations):
+        a = torch.zeros(len(theta), len(theta), dtype=torch.float64)
+        b = torch.zeros(len(theta), dtype=torch.float64)
+        for p in pictures:
+            phi, plain, truth = (t.double() for t in _pixels(p, step))
+            weight = torch.ones(len(phi), dtype=torch.float64) if it == 0 else \
+                1 / ((phi @ theta)[:, None] * plain - truth).norm(dim=1).clamp_min(2.0)
+            a += (phi.T * ((plain * plain).sum(1) * weight)) @ phi
+            b += phi.T @ ((plain * truth).sum(1) * weight)
+        reg = torch.eye(len(theta), dtype=torch.float64)
+        for i, j in pairs:
+            reg[i, i] += 1
+            reg[j, j] += 1
+            reg[i, j] -= 1
+            reg[j, i] -= 1
+        scale = ridge * float(a.diagonal().mean())
+        theta = torch.linalg.solve(a + scale * reg, b + scale * torch.ones_like(b))
+    return theta.float()
+
+
+def collect(items, loaded, engine, options: ColorizeOptions, with_tta: bool) -> list[Picture]:
+    pictures = []
+    for grey, truth in items:
+        l_full = grey_l(np.repeat(grey[..., None], 3, -1))
+        plan = render_plan(loaded, engine, options, *grey.shape)
+        size = _score_size(*grey.shape)
+
+        def up(t: torch.Tensor) -> torch.Tensor:
+            return F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+
+        l_small = F.interpolate(l_full, size=size, mode="area")
+        with torch.inference_mode():
+            probs, _ = predict_probs(engine, l_full, plan.shape)
+            shipped = plan.decoding.by_lightness(up(plan.decoding(probs)), l_small)
+            tta = {}
+            if with_tta:
+                mirrored = predict_probs(engine, l_full.flip(-1), plan.shape)[0].flip(-1)
+                larger = tuple(-(-round(s * 1.2) // 32) * 32 for s in plan.shape)
+                scaled = F.interpolate(predict_probs(engine, l_full, larger)[0], size=probs.shape[-2:],
+                                       mode="bilinear", align_corners=False)
+                for t in TTA_TEMPERATURES:
+                    decoding: Decoding = replace(plan.decoding, temperature=t)
+                    for name, mix in (("mirror", (probs + mirrored) / 2), ("mirror+1.2x", (probs + mirrored + scaled) / 3)):
+                        tta[f"{name}, T {t:g}"] = decoding.by_lightness(up(decoding(mix)), l_small)
+            plain = up(annealed_mean(probs, plan.decoding.temperature))
+            sure = up(certainty(probs))
+        truth_small = F.interpolate(torch.from_numpy(truth).permute(2, 0, 1)[None].float(), size=size, mode="area")
+        truth_rgb = truth_small[0].permute(1, 2, 0).round().byte().numpy()
+        truth_ab = torch.from_numpy(cv2.cvtColor(truth_rgb.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)[..., 1:]).permute(2, 0, 1)[None]
+        pictures.append(Picture(l_small, plain, sure, shipped, truth_rgb, truth_ab, tta))
+    return pictures
+
+
+def score(pictures: list[Picture], ab_of) -> dict[str, float]:
+    scores = Scores()
+    for p in pictures:
+        rgb = lab_to_rgb(torch.cat([p.l, ab_of(p)], 1))[0].permute(1, 2, 0)
+        scores.add((rgb * 255).round().byte().numpy(), p.truth_rgb, ciede=False)
+    return scores.summary()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", type=Path, default=None, help="a lite file (default: the shipped lite.v4)")
+    parser.add_argument("--fit-photos", type=int, default=900, help="training photographs the gain table is fitted on")
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--every", type=int, default=4)
+    parser.add_argument("--max-photos", type=int, default=120)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    logging.basicConfig(level=logging.WARNING)
+    loaded = load_model("lite", weights_path=args.weights)
+    engine = open_engine(loaded, device="cpu", max_batch=8)
+    options = ColorizeOptions()
+
+    def film_frames():
+        for ci, path in enumerate(sorted((SHARED / "media" / "color").glob("*.mp4"))):
+            for si, stock in enumerate(("ortho", "pan")):
+                clip = film_clip(path, stock, args.frames, seed=ci * 10 + si)
+                for i in range(0, len(clip.truth), args.every):
+                    yield clip.grey[i], clip.truth[i]
+
+    def photo_films(folder: Path, count: int, first_seed: int = 0):
+        for i, path in enumerate(list_images(folder, count)):
+            truth, grey = _photo_film(path, first_seed + i)
+            yield grey, truth
+
+    # seeds from 1000 on: the fitting pictures' film grain differs from the scored ones'
+    fitting = collect(photo_films(SHARED / "datasets" / "train", args.fit_photos, 1000), loaded, engine, options, False)
+    theta = fit_gain_table(fitting)
+    table = theta.view(len(L_KNOTS), len(C_KNOTS)).numpy()
+    print(f"error-minimising gain, rows L* {L_KNOTS.int().tolist()}, columns certainty {C_KNOTS.tolist()}:")
+    print(np.array2string(table, precision=2, suppress_small=True))
+
+    def fitted(p: Picture) -> torch.Tensor:
+        return p.plain * (_basis(p.l.flatten(), p.sure.flatten()) @ theta).view_as(p.l)
+
+    print("| set | decoding | ab error | wrong-vivid % | shadow-tint % | colourfulness / truth |")
+    print("|---|---|---|---|---|---|")
+    sets = {"films": collect(film_frames(), loaded, engine, options, True),
+            "val photos": collect(photo_films(SHARED / "datasets" / "val", args.max_photos), loaded, engine, options, True),
+            "fitting photos": fitting[:200]}
+    for name, pictures in sets.items():
+        rows = {"grayscale": lambda p: torch.zeros_like(p.plain), "shipped": lambda p: p.shipped,
+                "error-minimising gain": fitted}
+        rows.update({k: (lambda p, k=k: p.tta[k]) for k in pictures[0].tta})
+        for label, ab_of in rows.items():
+            s = score(pictures, ab_of)
+            print(f"| {name} | {label} | {s['ab_error']:.2f} | {s['wrong_vivid_pct']:.1f} | {s['shadow_tint_pct']:.1f} "
+                  f"| {s['colourfulness_ratio']:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
