@@ -12,7 +12,8 @@ Each variant is ``NAME=MODEL[,weights=PATH][,t=T][,gate=FLOOR:SPAN][,gain=G][,ra
 variants run in turns clip by clip, so the machine's load swings hit them alike.
 
 Writes archival.json, archival.md and contact sheets: films (truth | film | variants), real
-old film (chaplin, steamboat: film | variants), and for each photo folder the photographs
+old film (chaplin, steamboat: film | variants), real old photographs (../shared/media/photos_bw,
+1850-1930: photo | variants), and for each photo folder the photographs
 named by --photo-sheet. Photo folders: ../shared/datasets/val, photographs from outside the
 training sources, and the period photographs of benchmarks/period_photos.py (1905-1915, with
 the dark wool coats that modern photographs rarely have):
@@ -51,6 +52,10 @@ from vidcolor.train.data import list_images, read_rgb
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 OLD_FILMS = {"chaplin": ("bw/moviepy_chaplin.mp4", (1.0, 4.5, 8.0)), "steamboat": ("bw/hackverify_steamboat_willie_1928.mp4", (1.0, 3.5, 6.0))}
+# real black-and-white photographs, 1850-1930 (DeOldify's test images, see PROVENANCE.tsv), with
+# the dark coats and dresses the films have: looked at, not scored (there is no truth)
+OLD_PHOTOS = ("1850Geography", "1897BlindmansBluff", "CorkKids1910", "LondonsSmallestShop1900", "Paris1926",
+              "SecondHandClothesLondonLate1800s")
 PHOTO_STOCKS = ("pan", "ortho")
 
 
@@ -188,6 +193,16 @@ def main() -> None:
                 engine = open_engine(loaded, device="cpu", max_batch=1)
                 old_rows[name].append(colorize_rgb(engine, grey, render_plan(loaded, engine, options, *grey.shape[:2])))
 
+    old_photo_rows: dict[str, list[np.ndarray]] = {k: [] for k in ["photo", *names]}
+    for stem in OLD_PHOTOS:
+        photo, = (SHARED / "media" / "photos_bw").glob(f"{stem}.*")
+        grey = fit_long_side(read_rgb(photo), 480)
+        old_photo_rows["photo"].append(grey)
+        for name in names:
+            loaded, options = models[name]
+            engine = open_engine(loaded, device="cpu", max_batch=1)
+            old_photo_rows[name].append(colorize_rgb(engine, grey, render_plan(loaded, engine, options, *grey.shape[:2])))
+
     report = {
         "variants": {name: [model, fields] for name, model, fields in variants},
         "frames_per_clip": args.frames, "stocks": args.stocks, "clips": [p.stem for p in clips],
@@ -208,6 +223,8 @@ def main() -> None:
     print("\n".join(lines))
     cv2.imwrite(str(args.out / "films_sheet.png"), cv2.cvtColor(sheet_image(list(sheet_rows.items())), cv2.COLOR_RGB2BGR))
     cv2.imwrite(str(args.out / "old_film_sheet.png"), cv2.cvtColor(sheet_image(list(old_rows.items())), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(args.out / "old_photo_sheet.png"),
+                cv2.cvtColor(sheet_image(list(old_photo_rows.items()), height=200), cv2.COLOR_RGB2BGR))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ encoder):
 - test-time augmentation: the distributions of a mirrored render, and of one 1.2x larger,
   averaged with the plain one, decoded at a few temperatures.
 
+It also prints the mean ab of the shipped decoding and of the truth per L* band: a warm
+bias in the shadows (the maroon coats) would show there as a shift the gain cannot undo.
+
     python benchmarks/decode_headroom.py --fit-photos 900 --threads 2
     python benchmarks/decode_headroom.py --weights OTHER.pt       # another lite file
 """
@@ -149,6 +152,22 @@ def score(pictures: list[Picture], ab_of) -> dict[str, float]:
     return scores.summary()
 
 
+def mean_ab_by_lightness(pictures: list[Picture], bands=((0, 20), (20, 30), (30, 40), (40, 60), (60, 101))) -> str:
+    """Mean ab of the shipped decoding and of the truth per film-L* band: a bias the gain table
+    cannot remove (it only scales) would show here."""
+    parts = []
+    for lo, hi in bands:
+        out, truth, n = torch.zeros(2), torch.zeros(2), 0
+        for p in pictures:
+            m = ((p.l >= lo) & (p.l < hi))[0, 0]
+            out += p.shipped[0][:, m].sum(1)
+            truth += p.truth_ab[0][:, m].float().sum(1)
+            n += int(m.sum())
+        out, truth = out / max(n, 1), truth / max(n, 1)
+        parts.append(f"L* {lo}-{hi}: ({out[0]:.1f}, {out[1]:.1f}) against ({truth[0]:.1f}, {truth[1]:.1f})")
+    return "; ".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", type=Path, default=None, help="a lite file (default: the shipped lite.v4)")
@@ -200,6 +219,8 @@ def main() -> None:
             s = score(pictures, ab_of)
             print(f"| {name} | {label} | {s['ab_error']:.2f} | {s['wrong_vivid_pct']:.1f} | {s['shadow_tint_pct']:.1f} "
                   f"| {s['colourfulness_ratio']:.2f} |", flush=True)
+    for name, pictures in sets.items():
+        print(f"{name}, mean ab of the shipped decoding against the truth's: {mean_ab_by_lightness(pictures)}")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,15 @@ def test_bad_option_values_fail_before_the_model_loads(flag: str, value: str, tm
     assert flag in proc.stderr and "loaded" not in proc.stderr
 
 
+@pytest.mark.parametrize(("value", "says"), [("#5", "not a picture number"), ("40", "outside the film"), ("soon", "not seconds")])
+def test_bad_preview_times_fail_in_one_line(value: str, says: str, tmp_path: Path) -> None:
+    proc = vidcolor_cli("preview", str(media("bw/moviepy_chaplin.mp4")), "-o", str(tmp_path / "s.png"), "--at", value,
+                        "--save-keyframes", str(tmp_path / "keys"))
+    assert proc.returncode == 2
+    assert_clean_failure(proc, tmp_path)
+    assert says in proc.stderr and not (tmp_path / "keys").exists()
+
+
 def test_output_equal_to_input_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "film.mp4"
     src.write_bytes(media("edge/fatesuite_dvd_single_frame.mp4").read_bytes())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -86,3 +88,92 @@ def test_neutral_shadows_turn_chaplins_maroon_coats_black() -> None:
         assert (plain[coat] > 3).all() and np.hypot(*plain[coat]) > 7  # warm: maroon-brown
         assert np.hypot(*neutral[coat]) < 4
     assert np.hypot(*neutral["pavement"]) > 0.6 * np.hypot(*plain["pavement"])
+
+
+def test_keyframe_names_read_back_as_their_times() -> None:
+    from vidcolor.pipeline.preview import keyframe_name
+    from vidcolor.reference.spec import parse_time
+
+    assert keyframe_name(4.04) == "00_00_04.040"
+    assert keyframe_name(3725.5) == "01_02_05.500"
+    for t in (0.0, 4.04, 59.9996, 3725.5):
+        assert abs(parse_time(keyframe_name(t)).seconds - t) < 5e-4
+
+
+def test_saved_keyframes_are_the_coloured_pictures_references_dir_reads(tmp_path) -> None:
+    """--at picks the pictures; --save-keyframes writes each coloured one at full size, with the
+    film's own lightness, named so that --references DIR places it on that very picture."""
+    from vidcolor.media import probe
+    from vidcolor.media.seek import rgb_frames_at
+    from vidcolor.reference.build import check_video_references
+    from vidcolor.reference.spec import references_in_dir
+
+    src = media("bw/moviepy_chaplin.mp4")  # 25 fps
+    keys = tmp_path / "keys"
+    result = preview(src, tmp_path / "sheet.png", TINY, times=[4.0, 1.5], save_keyframes=keys)
+    assert [round(t, 2) for t in result.times] == [4.0, 1.52]
+    assert [p.name for p in result.keyframes] == ["00_00_01.520.png", "00_00_04.000.png"]
+    refs = check_video_references(src, probe(src).video, references_in_dir(keys))
+    assert sorted(r.frame for r in refs.loaded) == [38, 100]
+    for path, t in zip(result.keyframes, (1.52, 4.0)):
+        (_, grey), = rgb_frames_at(src, [t])
+        saved = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        assert saved.shape == grey.shape
+        ycc, film = (cv2.cvtColor(im, cv2.COLOR_RGB2YCrCb).astype(int) for im in (saved, grey))
+        assert np.corrcoef(ycc[..., 0].ravel(), film[..., 0].ravel())[0, 1] > 0.99  # the film's picture, coloured
+        assert np.abs(ycc[..., 1:] - 128).mean() > 1
+    with pytest.raises(UsageError, match="already exists"):
+        preview(src, tmp_path / "sheet2.png", TINY, times=[4.0], save_keyframes=keys)
+    assert preview(src, tmp_path / "sheet2.png", dataclasses.replace(TINY, overwrite=True),
+                   times=[4.0], save_keyframes=keys).keyframes == [keys / "00_00_04.000.png"]
+
+
+def test_preview_refuses_a_time_outside_the_film(tmp_path) -> None:
+    with pytest.raises(UsageError, match="outside the film"):
+        preview(media("bw/moviepy_chaplin.mp4"), tmp_path / "s.png", TINY, times=[12.0])
+
+
+def test_sheet_shows_pictures_as_a_player_does() -> None:
+    from vidcolor.media.seek import as_displayed
+
+    picture = np.zeros((360, 640, 3), np.uint8)
+    picture[0, 0] = 255  # top left
+    assert as_displayed(picture, 2.0, 0).shape == (360, 1280, 3)  # SAR 2:1, stretched, never shrunk
+    assert as_displayed(picture, 0.5, 0).shape == (720, 640, 3)
+    turned = as_displayed(picture, 1.0, -90)  # -90: turned clockwise, as ffmpeg's autorotate
+    assert turned.shape == (640, 360, 3) and turned[0, -1, 0] == 255
+
+
+@pytest.mark.slow
+def test_a_touched_up_keyframe_carries_black_coats_through_chaplins_shot(tmp_path) -> None:
+    """The archivist's loop on real film (issue 11): the shipped model paints the coats maroon-brown;
+    one picture saved by preview with its shadows neutral, passed back with --references, makes the
+    dark clothes near-grey 4.5 s away from it too."""
+    from vidcolor.engines import open_engine
+    from vidcolor.media.seek import rgb_frames_at
+    from vidcolor.models.loading import load_model
+    from vidcolor.pipeline import colorize
+    from vidcolor.pipeline.image import colorize_rgb
+    from vidcolor.pipeline.predict import render_plan
+    from vidcolor.reference.spec import references_in_dir
+
+    src = media("bw/moviepy_chaplin.mp4")
+    keys = tmp_path / "keys"
+    preview(src, tmp_path / "sheet.png", ColorizeOptions(model="lite", neutral_shadows="30:45"), times=[4.0],
+            save_keyframes=keys)
+    colorize(src, tmp_path / "out.mp4", ColorizeOptions(model="lite", references=tuple(references_in_dir(keys))))
+    (_, film), = rgb_frames_at(src, [8.5])
+    (_, keyed), = rgb_frames_at(tmp_path / "out.mp4", [8.5])
+    model = load_model("lite")
+    engine = open_engine(model, device="cpu", max_batch=1)
+    plain = colorize_rgb(engine, film, render_plan(model, engine, ColorizeOptions(model="lite"), *film.shape[:2]))
+
+    lightness = cv2.cvtColor(film, cv2.COLOR_RGB2LAB)[..., 0].astype(float) * 100 / 255
+    dark = (lightness > 15) & (lightness < 40)  # coats, trousers, the lawns' shade: about 28 % of the picture
+
+    def dark_chroma(rgb: np.ndarray) -> float:
+        ab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 1:].astype(float) - 128
+        return float(np.hypot(ab[..., 0], ab[..., 1])[dark].mean())
+
+    assert dark.mean() > 0.2
+    assert dark_chroma(plain) > 6 and dark_chroma(keyed) < 3.5

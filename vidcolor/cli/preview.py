@@ -43,13 +43,34 @@ def preview(
     random_weights: SeedOpt = None,
     reference: ReferenceOpt = None,
     references: ReferencesDirOpt = None,
+    at: Annotated[list[str] | None, typer.Option(
+        "--at", metavar="TIME", show_default=False,
+        help="Show the picture at TIME (seconds or HH:MM:SS[.mmm]) instead of pictures spread over the film. Repeatable.")] = None,
+    save_keyframes: Annotated[Path | None, typer.Option(
+        "--save-keyframes", metavar="DIR", file_okay=False, show_default=False,
+        help="Also write each coloured picture at full size into DIR, as a PNG named by its time: touch it up "
+             "in an image editor, then `vidcolor run --references DIR` carries it through its shot.")] = None,
 ) -> None:
     """Render a contact sheet (grey | colour) in seconds, to judge settings before a long run."""
     from vidcolor.pipeline import ColorizeOptions
     from vidcolor.pipeline.preview import preview as render_preview
 
+    times = [_seconds(text) for text in at or []]
     options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
                               render_size=render_size, colour_gain=colour_gain, neutral_shadows=neutral_shadows,
                               overwrite=overwrite, random_seed=random_weights, references=reference_specs(reference, references))
-    result = render_preview(input, output, options, frames=frames)
+    result = render_preview(input, output, options, frames=frames, times=times, save_keyframes=save_keyframes)
     log.info("wrote %s: %d pictures in %.1f s (%s)", result.output, len(result.times), result.seconds, result.model)
+    if result.keyframes:
+        log.info("wrote %d keyframes into %s; after touching them up: vidcolor run %s --references %s",
+                 len(result.keyframes), save_keyframes, input, save_keyframes)
+
+
+def _seconds(text: str) -> float:
+    from vidcolor.errors import UsageError
+    from vidcolor.reference.spec import parse_time
+
+    at = parse_time(text)
+    if at.seconds is None:
+        raise UsageError(f"--at {text}: give a time (12.5 or 00:01:02.5), not a picture number")
+    return at.seconds

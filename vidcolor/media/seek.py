@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from vidcolor.errors import MediaError
@@ -43,3 +44,15 @@ def rgb_frames_at(path: Path, seconds: list[float]) -> list[tuple[float, np.ndar
             at = float((found.pts - start) * tb) if found.pts is not None else t
             out.append((at, found.to_ndarray(format="rgb24")))
     return out
+
+
+def as_displayed(rgb: np.ndarray, sample_aspect: float | None = None, rotation: int = 0) -> np.ndarray:
+    """A decoded picture as a player shows it: non-square pixels stretched to square ones (never
+    shrunk, so no detail is lost), then turned by the stream's display rotation (degrees
+    counter-clockwise, as ``VideoInfo.rotation``: -90 turns the picture clockwise)."""
+    h, w = rgb.shape[:2]
+    if sample_aspect and abs(sample_aspect - 1) > 1e-3:
+        size = (round(w * sample_aspect), h) if sample_aspect > 1 else (w, round(h / sample_aspect))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
+    turns = round(rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -15,7 +16,7 @@ from vidcolor.engines import open_engine
 from vidcolor.errors import UsageError
 from vidcolor.media import probe
 from vidcolor.media.image import write_rgb
-from vidcolor.media.seek import rgb_frames_at
+from vidcolor.media.seek import as_displayed, rgb_frames_at
 from vidcolor.pipeline.colorize import choose_model
 from vidcolor.pipeline.image import colorize_rgb
 from vidcolor.pipeline.options import ColorizeOptions
@@ -35,6 +36,16 @@ class PreviewResult:
     times: list[float]
     seconds: float
     model: str
+    keyframes: list[Path] = field(default_factory=list)
+
+
+def keyframe_name(seconds: float) -> str:
+    """``HH_MM_SS.mmm``: a picture's time as a file name that ``--references DIR`` reads back as
+    that picture (to the millisecond; a keyframe's time finds its picture within half a frame)."""
+    ms = round(seconds * 1000)
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    return f"{hours:02d}_{minutes:02d}_{ms // 1000:02d}.{ms % 1000:03d}"
 
 
 def preview_times(duration: float, frames: int) -> list[float]:
@@ -72,8 +83,16 @@ def preview(
     options: ColorizeOptions | None = None,
     *,
     frames: int = DEFAULT_PREVIEW_FRAMES,
+    times: Sequence[float] | None = None,
+    save_keyframes: Path | str | None = None,
 ) -> PreviewResult:
-    """Write an image of ``frames`` pictures from across ``src``, each grey beside its colouring.
+    """Write an image of ``frames`` pictures from across ``src`` (or of the pictures at ``times``,
+    in seconds from the start), each grey beside its colouring, as a player shows them.
+
+    With ``save_keyframes``, each coloured picture is also written there at full size as a PNG
+    named by its time (``keyframe_name``): the start of a touch-up. Paint what the model got
+    wrong in an image editor, and ``run --references DIR`` carries the corrected pictures
+    through their shots. Existing files there need ``options.overwrite``.
 
     Pictures are reached by seeking, so the cost does not grow with the film's length. Temporal
     smoothing does not apply to single pictures; what is shown is the per-frame colour.
@@ -89,10 +108,20 @@ def preview(
     if frames < 1:
         raise UsageError(f"--frames must be at least 1, got {frames}")
     check_paths(src, dst, overwrite=options.overwrite)
+    keyframe_dir = Path(save_keyframes) if save_keyframes is not None else None
+    if keyframe_dir is not None and keyframe_dir.exists() and not keyframe_dir.is_dir():
+        raise UsageError(f"--save-keyframes {keyframe_dir}: a file is in the way; give a folder")
     start = time.perf_counter()
     info = probe(src)
     duration = info.video.duration or info.duration or 0.0
-    times = preview_times(duration, frames)
+    if times:
+        outside = [t for t in times if not 0 <= t <= duration + 1e-6]
+        if outside:
+            raise UsageError(f"--at {outside[0]:g} s is outside the film (0 to {duration:.2f} s)")
+        times = list(times)
+    else:
+        times = preview_times(duration, frames)
+    own = len(times)  # the pictures asked for; keyframe rows follow them
     numbers = [-1] * len(times)  # no keyframe is picture -1
     refs = None
     if options.references:
@@ -108,6 +137,7 @@ def preview(
             log.warning("a preview colours each keyframe's own picture only; `vidcolor run` carries "
                         "keyframes through their shots")
     grabbed = rgb_frames_at(src, times)
+    targets = _keyframe_targets(keyframe_dir, [t for t, _ in grabbed[:own]], options.overwrite)
     model = choose_model(options)
     engine = open_engine(model, device=options.device, engine=options.engine, max_batch=1)
     plan = render_plan(model, engine, options, *grabbed[0][1].shape[:2])  # the pictures of one film share a size
@@ -116,8 +146,28 @@ def preview(
         from vidcolor.reference.guide import ReferenceGuide
 
         guide = ReferenceGuide(refs.loaded, temperature=plan.decoding.temperature)
-    pairs = [(t, grey, colorize_rgb(engine, grey, plan, reference=guide, frame=n)) for (t, grey), n in zip(grabbed, numbers)]
+    sar, rotation = float(info.video.sample_aspect_ratio or 1), info.video.rotation
+    pairs = [(t, as_displayed(grey, sar, rotation), as_displayed(colorize_rgb(engine, grey, plan, reference=guide, frame=n), sar, rotation))
+             for (t, grey), n in zip(grabbed, numbers)]
+    if targets:
+        keyframe_dir.mkdir(parents=True, exist_ok=True)
+        for path, (_, _, colour) in zip(targets, pairs):
+            with atomic_output(path) as tmp:
+                write_rgb(tmp, colour)
     with atomic_output(dst) as tmp:
         write_rgb(tmp, render_sheet(pairs))
     log.debug("preview of %s at %s", src, [round(t, 2) for t, _, _ in pairs])
-    return PreviewResult(dst, [t for t, _, _ in pairs], time.perf_counter() - start, model.label)
+    return PreviewResult(dst, [t for t, _, _ in pairs], time.perf_counter() - start, model.label,
+                         sorted(set(targets)))
+
+
+def _keyframe_targets(folder: Path | None, times: list[float], overwrite: bool) -> list[Path]:
+    """The file each grabbed picture is saved to (two times that land on one picture share it);
+    refused before any colouring when one exists and ``overwrite`` is off."""
+    if folder is None:
+        return []
+    targets = [folder / f"{keyframe_name(t)}.png" for t in times]
+    existing = [p for p in targets if p.exists()]
+    if existing and not overwrite:
+        raise UsageError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    return targets
