@@ -177,3 +177,27 @@ def test_a_touched_up_keyframe_carries_black_coats_through_chaplins_shot(tmp_pat
 
     assert dark.mean() > 0.2
     assert dark_chroma(plain) > 6 and dark_chroma(keyed) < 3.5
+
+
+def test_a_keyframe_of_a_rotated_film_colours_the_picture_the_way_it_was_painted(tmp_path) -> None:
+    """Keyframes are painted on the picture as a player shows it (turned by the display rotation); the
+    pipeline colours the decoded, unturned pictures, and must put the colour where it was painted."""
+    from tests.streams import clip_prefix
+    from vidcolor.media.seek import as_displayed, rgb_frames_at
+    from vidcolor.pipeline import colorize
+    from vidcolor.reference.spec import references_in_dir
+
+    film = clip_prefix(media("edge/pyscenedetect_issue-134-rotate.mp4"), tmp_path / "rotated.mp4", 1.0)  # -90
+    keys = tmp_path / "keys"
+    key, = preview(film, tmp_path / "sheet.png", TINY, times=[0.5], save_keyframes=keys).keyframes
+    shown = cv2.imread(str(key))
+    assert shown.shape[:2] == (1280, 544)  # portrait, as played
+    lab = cv2.cvtColor(shown, cv2.COLOR_BGR2LAB)
+    lab[:640, :, 1:] = (170, 150)  # paint the top half red
+    lab[640:, :, 1:] = (140, 80)  # and the bottom half blue
+    cv2.imwrite(str(key), cv2.cvtColor(lab, cv2.COLOR_LAB2BGR))
+    colorize(film, tmp_path / "out.mp4", dataclasses.replace(TINY, references=tuple(references_in_dir(keys))))
+    (_, out), = rgb_frames_at(tmp_path / "out.mp4", [0.5])
+    ab = cv2.cvtColor(as_displayed(out, 1.0, -90), cv2.COLOR_RGB2LAB)[..., 1:].astype(float) - 128
+    top, bottom = ab[100:540].mean((0, 1)), ab[740:1180].mean((0, 1))
+    assert top[0] > bottom[0] + 5 and bottom[1] < top[1] - 10

@@ -66,8 +66,17 @@ def _check(src_stamp: tuple[str, int, int], info: VideoInfo, specs: tuple[Refere
     width, height = (info.height, info.width) if info.rotation % 180 == 90 else (info.width, info.height)
     sar = float(info.sample_aspect_ratio) if info.sample_aspect_ratio else None
     film = film_of_video(width, height, sar, pts, time_base, rate)
-    loaded = load_references(specs, film)
+    loaded = [_as_coded(r, info.rotation) for r in load_references(specs, film)]
     return VideoReferences(tuple(loaded), pts if any(r.is_keyframe for r in loaded) else None)
+
+
+def _as_coded(ref: LoadedReference, rotation: int) -> LoadedReference:
+    """A keyframe is made from the picture as a player shows it (turned by the stream's display
+    rotation); the pipeline colours the decoded pictures, so turn it back."""
+    turns = round(rotation / 90) % 4
+    if not ref.is_keyframe or not turns:
+        return ref
+    return dataclasses.replace(ref, lab=np.ascontiguousarray(np.rot90(ref.lab, -turns)))
 
 
 def _still_numbers_to_pictures(src: Path, info: VideoInfo, specs: tuple[ReferenceSpec, ...]) -> tuple[ReferenceSpec, ...]:
