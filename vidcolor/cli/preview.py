@@ -70,7 +70,10 @@ def _seconds(text: str) -> float:
     from vidcolor.errors import UsageError
     from vidcolor.reference.spec import parse_time
 
-    at = parse_time(text)
+    try:
+        at = parse_time(text)
+    except UsageError:
+        raise UsageError(f"--at {text}: not seconds (12.5) or HH:MM:SS[.mmm]") from None
     if at.seconds is None:
         raise UsageError(f"--at {text}: give a time (12.5 or 00:01:02.5), not a picture number")
     return at.seconds

@@ -13,7 +13,7 @@ import numpy as np
 
 from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES  # kept there so the CLI's help needs no torch
 from vidcolor.engines import open_engine
-from vidcolor.errors import UsageError
+from vidcolor.errors import MediaError, UsageError
 from vidcolor.media import probe
 from vidcolor.media.image import write_rgb
 from vidcolor.media.seek import as_displayed, rgb_frames_at
@@ -147,10 +147,15 @@ def preview(
 
         guide = ReferenceGuide(refs.loaded, temperature=plan.decoding.temperature)
     sar, rotation = float(info.video.sample_aspect_ratio or 1), info.video.rotation
-    pairs = [(t, as_displayed(grey, sar, rotation), as_displayed(colorize_rgb(engine, grey, plan, reference=guide, frame=n), sar, rotation))
-             for (t, grey), n in zip(grabbed, numbers)]
+    pairs = []
+    for (t, grey), n in zip(grabbed, numbers):
+        colour = colorize_rgb(engine, grey, plan, reference=guide, frame=n)
+        pairs.append((t, as_displayed(grey, sar, rotation), as_displayed(colour, sar, rotation)))
     if targets:
-        keyframe_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            keyframe_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as ex:
+            raise MediaError(f"cannot create {keyframe_dir}: {ex.strerror or ex}") from ex
         for path, (_, _, colour) in zip(targets, pairs):
             with atomic_output(path) as tmp:
                 write_rgb(tmp, colour)
