@@ -221,6 +221,23 @@ def test_read_only_folder_that_passes_the_check(short_clip: Path, tmp_path: Path
         assert leftovers(folder) == []
 
 
+def test_a_failing_input_inside_the_write_is_not_called_a_write_error(tmp_path: Path) -> None:
+    """An OSError about another file met while the output is written (an input that vanished,
+    say) names that file; only errors about the output itself are "cannot write"."""
+    from vidcolor.pipeline.outputs import atomic_output
+
+    dst = tmp_path / "out.mkv"
+    with pytest.raises(MediaError) as info:
+        with atomic_output(dst) as tmp:
+            tmp.write_bytes(b"half")
+            open(tmp_path / "gone" / "scan_000001.dpx", "rb")
+    assert str(info.value).startswith(f"{tmp_path / 'gone' / 'scan_000001.dpx'}: No such file")
+    with pytest.raises(MediaError, match="cannot write"):
+        with atomic_output(dst) as tmp:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---- weights -------------------------------------------------------------------------------
 
 

@@ -435,8 +435,10 @@ def test_preview_of_a_sequence(scans: dict[str, Path], tmp_path: Path) -> None:
     assert sheet.stat().st_size > 0
 
 
-def test_keyframe_by_still_number(scans: dict[str, Path], greys: list[np.ndarray], tmp_path: Path) -> None:
-    """In a sequence, ``#N`` names the still numbered N (here 7, the 6th picture: 5 is missing)."""
+@pytest.mark.parametrize("as_pattern", [False, True], ids=["folder", "pattern"])
+def test_keyframe_by_still_number(scans: dict[str, Path], greys: list[np.ndarray], tmp_path: Path, as_pattern: bool) -> None:
+    """In a sequence, ``#N`` names the still numbered N (here 7, the 6th picture: 5 is missing),
+    whether the scans are named by their folder or by a printf pattern (which is no file to stat)."""
     import cv2
 
     from vidcolor.errors import UsageError
@@ -449,11 +451,12 @@ def test_keyframe_by_still_number(scans: dict[str, Path], greys: list[np.ndarray
     key = tmp_path / "key.png"
     cv2.imwrite(str(key), (np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0, 1) * 255).round().astype(np.uint8)[..., ::-1])
     base = ColorizeOptions(model="tiny", random_seed=0, batch_size=4, temporal="off", encode=EncodeOptions(codec="ffv1"))
-    colorize(scans["dpx"], tmp_path / "plain.mkv", base)
-    colorize(scans["dpx"], tmp_path / "keyed.mkv", replace(base, references=(f"{key}@#7",)))
+    src = scans["dpx"] / "scan_%06d.dpx" if as_pattern else scans["dpx"]
+    colorize(src, tmp_path / "plain.mkv", base)
+    colorize(src, tmp_path / "keyed.mkv", replace(base, references=(f"{key}@#7",)))
     plain, keyed = video_frames(tmp_path / "plain.mkv")[3], video_frames(tmp_path / "keyed.mkv")[3]
     k = DPX_NUMBERS.index(7)
     mid = 1 << 9  # 10-bit chroma's neutral code
     assert keyed[k][1].mean() - mid > plain[k][1].mean() - mid + 20  # Cb: bluer where the keyframe is
     with pytest.raises(UsageError, match="no still numbered 5"):
-        colorize(scans["dpx"], tmp_path / "missing.mkv", replace(base, references=(f"{key}@#5",)))
+        colorize(src, tmp_path / "missing.mkv", replace(base, references=(f"{key}@#5",)))

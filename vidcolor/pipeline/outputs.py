@@ -66,6 +66,9 @@ def atomic_output(dst: Path) -> Iterator[Path]:
             os.fsync(f.fileno())
         os.replace(tmp, dst)
     except OSError as ex:
+        if ex.filename is not None and os.fspath(ex.filename) not in (os.fspath(tmp), os.fspath(dst)):
+            # another file failed inside the block (an input read, say): not a write error
+            raise MediaError(f"{os.fspath(ex.filename)}: {ex.strerror or ex}") from ex
         raise MediaError(f"cannot write {dst}: {ex.strerror or ex}") from ex
     finally:
         _remove_partial(tmp)

@@ -22,7 +22,7 @@ from vidcolor.reference.load import (
     film_of_video,
     load_references,
 )
-from vidcolor.reference.shots import shots_for
+from vidcolor.reference.shots import shots_for, source_stamp
 from vidcolor.reference.spec import ReferenceSpec, RefTime
 
 
@@ -42,14 +42,6 @@ class VideoReferences:
         if self.pts is None:
             return 0
         return max(0, bisect.bisect_right(self.pts, pts) - 1)
-
-
-def _stamp(path: Path) -> tuple[str, int, int]:
-    try:
-        st = path.stat()
-    except OSError:
-        return str(path), -1, -1
-    return str(path.resolve()), st.st_size, st.st_mtime_ns
 
 
 @functools.lru_cache(maxsize=8)
@@ -111,7 +103,7 @@ def check_video_references(src: Path, info: VideoInfo, specs: Sequence[Reference
     if not specs:
         return None
     specs = tuple(specs)
-    return _check(_stamp(Path(src)), info, specs, tuple(_stamp(s.path) for s in specs))
+    return _check(source_stamp(Path(src)), info, specs, tuple(source_stamp(s.path) for s in specs))
 
 
 def video_guide(src: Path, info: VideoInfo, refs: VideoReferences, temperature: float,

@@ -92,7 +92,16 @@ def _cached(src: str, size: int, mtime_ns: int, info: VideoInfo, pts: tuple[int,
     return scan_shots(Path(src), info, pts, keyframes)
 
 
+def source_stamp(path: Path) -> tuple[str, int, int]:
+    """(path, size, mtime) that keys a per-process cache of a film's scans; a printf pattern of
+    stills (``scans/%06d.dpx``) is no file and gets -1s, its path alone telling films apart."""
+    try:
+        st = path.stat()
+    except OSError:
+        return str(path), -1, -1
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
 def shots_for(src: Path, info: VideoInfo, pts: tuple[int, ...], keyframes: tuple[int, ...]) -> ShotPlan:
-    """:func:`scan_shots`, once per process for the same file and keyframes (the segments of one job)."""
-    st = Path(src).stat()
-    return _cached(str(Path(src).resolve()), st.st_size, st.st_mtime_ns, info, tuple(pts), tuple(sorted(keyframes)))
+    """:func:`scan_shots`, once per process for the same film and keyframes (the segments of one job)."""
+    return _cached(*source_stamp(Path(src)), info, tuple(pts), tuple(sorted(keyframes)))
