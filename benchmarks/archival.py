@@ -196,12 +196,12 @@ def main() -> None:
     old_photo_rows: dict[str, list[np.ndarray]] = {k: [] for k in ["photo", *names]}
     for stem in OLD_PHOTOS:
         photo, = (SHARED / "media" / "photos_bw").glob(f"{stem}.*")
-        grey = fit_long_side(read_rgb(photo), 480)
-        old_photo_rows["photo"].append(grey)
+        picture = fit_long_side(read_rgb(photo), 480)  # often sepia-toned: the network sees its L alone
+        old_photo_rows["photo"].append(picture)
         for name in names:
             loaded, options = models[name]
             engine = open_engine(loaded, device="cpu", max_batch=1)
-            old_photo_rows[name].append(colorize_rgb(engine, grey, render_plan(loaded, engine, options, *grey.shape[:2])))
+            old_photo_rows[name].append(colorize_rgb(engine, picture, render_plan(loaded, engine, options, *picture.shape[:2])))
 
     report = {
         "variants": {name: [model, fields] for name, model, fields in variants},

@@ -54,7 +54,7 @@ class Picture:
     """One scored picture at the scoring size: film L, the network's plain annealed mean and
     certainty (upsampled), what the shipped decoding gives, the truth, and the TTA decodings."""
 
-    l: torch.Tensor
+    lightness: torch.Tensor
     plain: torch.Tensor
     sure: torch.Tensor
     shipped: torch.Tensor
@@ -80,7 +80,7 @@ def _basis(lightness: torch.Tensor, sure: torch.Tensor) -> torch.Tensor:
 
 def _pixels(p: Picture, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     sub = (0, slice(None), slice(None, None, step), slice(None, None, step))
-    phi = _basis(p.l[sub].flatten(), p.sure[sub].flatten())
+    phi = _basis(p.lightness[sub].flatten(), p.sure[sub].flatten())
     return phi, p.plain[sub].flatten(1).T, p.truth_ab[sub].flatten(1).T
 
 
@@ -147,7 +147,7 @@ def collect(items, loaded, engine, options: ColorizeOptions, with_tta: bool) -> 
 def score(pictures: list[Picture], ab_of) -> dict[str, float]:
     scores = Scores()
     for p in pictures:
-        rgb = lab_to_rgb(torch.cat([p.l, ab_of(p)], 1))[0].permute(1, 2, 0)
+        rgb = lab_to_rgb(torch.cat([p.lightness, ab_of(p)], 1))[0].permute(1, 2, 0)
         scores.add((rgb * 255).round().byte().numpy(), p.truth_rgb, ciede=False)
     return scores.summary()
 
@@ -159,7 +159,7 @@ def mean_ab_by_lightness(pictures: list[Picture], bands=((0, 20), (20, 30), (30,
     for lo, hi in bands:
         out, truth, n = torch.zeros(2), torch.zeros(2), 0
         for p in pictures:
-            m = ((p.l >= lo) & (p.l < hi))[0, 0]
+            m = ((p.lightness >= lo) & (p.lightness < hi))[0, 0]
             out += p.shipped[0][:, m].sum(1)
             truth += p.truth_ab[0][:, m].float().sum(1)
             n += int(m.sum())
@@ -204,7 +204,7 @@ def main() -> None:
     print(np.array2string(table, precision=2, suppress_small=True))
 
     def fitted(p: Picture) -> torch.Tensor:
-        return p.plain * (_basis(p.l.flatten(), p.sure.flatten()) @ theta).view_as(p.l)
+        return p.plain * (_basis(p.lightness.flatten(), p.sure.flatten()) @ theta).view_as(p.lightness)
 
     print("| set | decoding | ab error | wrong-vivid % | shadow-tint % | colourfulness / truth |")
     print("|---|---|---|---|---|---|")
