@@ -147,7 +147,8 @@ def test_bad_option_values_fail_before_the_model_loads(flag: str, value: str, tm
     assert flag in proc.stderr and "loaded" not in proc.stderr
 
 
-@pytest.mark.parametrize(("value", "says"), [("#5", "not a picture number"), ("40", "outside the film"), ("soon", "not seconds")])
+@pytest.mark.parametrize(("value", "says"), [("#500", "outside the film (pictures 0 to 240)"), ("40", "outside the film (0 to"),
+                                            ("soon", "not seconds")])
 def test_bad_preview_times_fail_in_one_line(value: str, says: str, tmp_path: Path) -> None:
     proc = vidcolor_cli("preview", str(media("bw/moviepy_chaplin.mp4")), "-o", str(tmp_path / "s.png"), "--at", value,
                         "--save-keyframes", str(tmp_path / "keys"))

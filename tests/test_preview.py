@@ -128,6 +128,13 @@ def test_saved_keyframes_are_the_coloured_pictures_references_dir_reads(tmp_path
                    times=[4.0], save_keyframes=keys).keyframes == [keys / "00_00_04.000.png"]
 
 
+def test_pictures_by_number_as_keyframes_name_them(tmp_path) -> None:
+    from vidcolor.reference.spec import RefTime
+
+    result = preview(media("bw/moviepy_chaplin.mp4"), tmp_path / "s.png", TINY, times=[RefTime(frame=100), 1.52])
+    assert [round(t, 2) for t in result.times] == [4.0, 1.52]  # 25 fps: picture 100 is at 4 s
+
+
 def test_preview_refuses_a_time_outside_the_film(tmp_path) -> None:
     with pytest.raises(UsageError, match="outside the film"):
         preview(media("bw/moviepy_chaplin.mp4"), tmp_path / "s.png", TINY, times=[12.0])

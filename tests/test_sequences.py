@@ -435,6 +435,27 @@ def test_preview_of_a_sequence(scans: dict[str, Path], tmp_path: Path) -> None:
     assert sheet.stat().st_size > 0
 
 
+def test_preview_at_a_still_number(scans: dict[str, Path], greys: list[np.ndarray], tmp_path: Path) -> None:
+    """``--at #7`` on a scan is the still numbered 7, at 24 fps 6/24 s after still 1 (the gap at 5
+    keeps its time), and its keyframe is named by that time."""
+    import cv2
+
+    from vidcolor.errors import UsageError
+    from vidcolor.pipeline import ColorizeOptions
+    from vidcolor.pipeline.preview import preview
+    from vidcolor.reference.spec import RefTime
+
+    options = ColorizeOptions(model="tiny", random_seed=0)
+    result = preview(scans["dpx"], tmp_path / "s.png", options, times=[RefTime(frame=7)], save_keyframes=tmp_path / "k")
+    assert result.times == [pytest.approx(6 / 24)]
+    assert [p.name for p in result.keyframes] == ["00_00_00.250.png"]
+    shown = cv2.cvtColor(cv2.imread(str(result.keyframes[0])), cv2.COLOR_BGR2YCrCb)[..., 0].astype(float)
+    closest = min(range(len(greys)), key=lambda i: np.abs(shown - greys[i] * 255).mean())
+    assert DPX_NUMBERS[closest] == 7  # still 7's picture, coloured
+    with pytest.raises(UsageError, match="no still numbered 5"):
+        preview(scans["dpx"], tmp_path / "s2.png", options, times=[RefTime(frame=5)])
+
+
 @pytest.mark.parametrize("as_pattern", [False, True], ids=["folder", "pattern"])
 def test_keyframe_by_still_number(scans: dict[str, Path], greys: list[np.ndarray], tmp_path: Path, as_pattern: bool) -> None:
     """In a sequence, ``#N`` names the still numbered N (here 7, the 6th picture: 5 is missing),

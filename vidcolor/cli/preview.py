@@ -23,6 +23,8 @@ from vidcolor.cli.options import (
     reference_specs,
 )
 from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES
+from vidcolor.errors import UsageError
+from vidcolor.reference.spec import RefTime, parse_time
 
 log = logging.getLogger("vidcolor")
 
@@ -45,7 +47,8 @@ def preview(
     references: ReferencesDirOpt = None,
     at: Annotated[list[str] | None, typer.Option(
         "--at", metavar="TIME", show_default=False,
-        help="Show the picture at TIME (seconds or HH:MM:SS[.mmm]) instead of pictures spread over the film. Repeatable.")] = None,
+        help="Show the picture at TIME (seconds, HH:MM:SS[.mmm], or #FRAME: the picture's number, a scan's still "
+             "number) instead of pictures spread over the film. Repeatable.")] = None,
     save_keyframes: Annotated[Path | None, typer.Option(
         "--save-keyframes", metavar="DIR", file_okay=False, show_default=False,
         help="Also write each coloured picture at full size into DIR, as a PNG named by its time: touch it up "
@@ -55,7 +58,7 @@ def preview(
     from vidcolor.pipeline import ColorizeOptions
     from vidcolor.pipeline.preview import preview as render_preview
 
-    times = [_seconds(text) for text in at or []]
+    times = [_place(text) for text in at or []]
     options = ColorizeOptions(model=model, weights=weights, device=device, engine=engine, temperature=temperature,
                               render_size=render_size, colour_gain=colour_gain, neutral_shadows=neutral_shadows,
                               overwrite=overwrite, random_seed=random_weights, references=reference_specs(reference, references))
@@ -66,14 +69,8 @@ def preview(
                  len(result.keyframes), save_keyframes, input, save_keyframes)
 
 
-def _seconds(text: str) -> float:
-    from vidcolor.errors import UsageError
-    from vidcolor.reference.spec import parse_time
-
+def _place(text: str) -> RefTime:
     try:
-        at = parse_time(text)
+        return parse_time(text)
     except UsageError:
-        raise UsageError(f"--at {text}: not seconds (12.5) or HH:MM:SS[.mmm]") from None
-    if at.seconds is None:
-        raise UsageError(f"--at {text}: give a time (12.5 or 00:01:02.5), not a picture number")
-    return at.seconds
+        raise UsageError(f"--at {text}: not seconds (12.5), HH:MM:SS[.mmm] or #FRAME") from None

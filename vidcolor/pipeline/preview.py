@@ -14,7 +14,7 @@ import numpy as np
 from vidcolor.defaults import DEFAULT_PREVIEW_FRAMES  # kept there so the CLI's help needs no torch
 from vidcolor.engines import open_engine
 from vidcolor.errors import MediaError, UsageError
-from vidcolor.media import probe
+from vidcolor.media import VideoInfo, probe
 from vidcolor.media.image import write_rgb
 from vidcolor.media.seek import as_displayed, rgb_frames_at
 from vidcolor.pipeline.colorize import choose_model
@@ -22,6 +22,7 @@ from vidcolor.pipeline.image import colorize_rgb
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.pipeline.predict import render_plan
 from vidcolor.pipeline.outputs import atomic_output, check_paths
+from vidcolor.reference.spec import RefTime
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,30 @@ def keyframe_name(seconds: float) -> str:
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
     return f"{hours:02d}_{minutes:02d}_{ms // 1000:02d}.{ms % 1000:03d}"
+
+
+def picture_times(src: Path, info: VideoInfo, numbers: Sequence[int]) -> list[float]:
+    """The times of pictures given by number, as keyframes' ``#N``: the N-th picture of a video,
+    the still numbered N of a scan. One demux pass (no decoding) finds them.
+
+    Raises:
+        UsageError: a number the film does not have.
+    """
+    from vidcolor.media.segments import scan_frames
+
+    index = scan_frames(src, info.average_rate)
+    if info.still:
+        from vidcolor.media.sequence import find_sequence
+
+        position = {n: k for k, n in enumerate(find_sequence(src, info.average_rate).numbers)}
+        missing = [n for n in numbers if n not in position]
+        if missing:
+            raise UsageError(f"--at #{missing[0]}: the scan has no still numbered {missing[0]}")
+        numbers = [position[n] for n in numbers]
+    outside = [n for n in numbers if not 0 <= n < index.frames]
+    if outside:
+        raise UsageError(f"--at #{outside[0]} is outside the film (pictures 0 to {index.frames - 1})")
+    return [float((index.pts[n] - index.pts[0]) * index.time_base) for n in numbers]
 
 
 def preview_times(duration: float, frames: int) -> list[float]:
@@ -83,11 +108,12 @@ def preview(
     options: ColorizeOptions | None = None,
     *,
     frames: int = DEFAULT_PREVIEW_FRAMES,
-    times: Sequence[float] | None = None,
+    times: Sequence[float | RefTime] | None = None,
     save_keyframes: Path | str | None = None,
 ) -> PreviewResult:
-    """Write an image of ``frames`` pictures from across ``src`` (or of the pictures at ``times``,
-    in seconds from the start), each grey beside its colouring, as a player shows them.
+    """Write an image of ``frames`` pictures from across ``src`` (or of the pictures at ``times``:
+    seconds from the start, or ``RefTime``s, whose ``frame`` is a keyframe's ``#N``), each grey
+    beside its colouring, as a player shows them.
 
     With ``save_keyframes``, each coloured picture is also written there at full size as a PNG
     named by its time (``keyframe_name``): the start of a touch-up. Paint what the model got
@@ -115,10 +141,10 @@ def preview(
     info = probe(src)
     duration = info.video.duration or info.duration or 0.0
     if times:
+        times = _seconds_of(src, info.video, times)
         outside = [t for t in times if not 0 <= t <= duration + 1e-6]
         if outside:
             raise UsageError(f"--at {outside[0]:g} s is outside the film (0 to {duration:.2f} s)")
-        times = list(times)
     else:
         times = preview_times(duration, frames)
     own = len(times)  # the pictures asked for; keyframe rows follow them
@@ -164,6 +190,17 @@ def preview(
     log.debug("preview of %s at %s", src, [round(t, 2) for t, _, _ in pairs])
     return PreviewResult(dst, [t for t, _, _ in pairs], time.perf_counter() - start, model.label,
                          sorted(set(targets)))
+
+
+def _seconds_of(src: Path, info: VideoInfo, times: Sequence[float | RefTime]) -> list[float]:
+    numbered = [t.frame for t in times if isinstance(t, RefTime) and t.frame is not None]
+    found = iter(picture_times(src, info, numbered) if numbered else [])
+    out = []
+    for t in times:
+        if isinstance(t, RefTime):
+            t = next(found) if t.frame is not None else float(t.seconds or 0.0)
+        out.append(float(t))
+    return out
 
 
 def _keyframe_targets(folder: Path | None, times: list[float], overwrite: bool) -> list[Path]:
