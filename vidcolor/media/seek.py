@@ -54,5 +54,11 @@ def as_displayed(rgb: np.ndarray, sample_aspect: float | None = None, rotation: 
     if sample_aspect and abs(sample_aspect - 1) > 1e-3:
         size = (round(w * sample_aspect), h) if sample_aspect > 1 else (w, round(h / sample_aspect))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
-    turns = round(rotation / 90) % 4
+    turns = display_turns(rotation)
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+
+def display_turns(rotation: int) -> int:
+    """The quarter turns counter-clockwise (``np.rot90``'s k, 0-3) that show a decoded picture as
+    played, for a display rotation in degrees counter-clockwise (``VideoInfo.rotation``)."""
+    return round(rotation / 90) % 4

@@ -14,6 +14,7 @@ else (stills beside other files, two prefixes, a still without a number) is an e
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import os
@@ -66,6 +67,11 @@ class ImageSequence:
     @property
     def first(self) -> int:
         return self.numbers[0]
+
+    def position(self, number: int) -> int | None:
+        """Which picture of the film the still numbered ``number`` is (gaps skipped), or None."""
+        i = bisect.bisect_left(self.numbers, number)
+        return i if i < len(self.numbers) and self.numbers[i] == number else None
 
     @property
     def last(self) -> int:

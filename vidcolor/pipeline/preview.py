@@ -62,11 +62,12 @@ def picture_times(src: Path, info: VideoInfo, numbers: Sequence[int]) -> list[fl
     if info.still:
         from vidcolor.media.sequence import find_sequence
 
-        position = {n: k for k, n in enumerate(find_sequence(src, info.average_rate).numbers)}
-        missing = [n for n in numbers if n not in position]
-        if missing:
-            raise UsageError(f"--at #{missing[0]}: the scan has no still numbered {missing[0]}")
-        numbers = [position[n] for n in numbers]
+        seq = find_sequence(src, info.average_rate)
+        pictures = [seq.position(n) for n in numbers]
+        if None in pictures:
+            missing = numbers[pictures.index(None)]
+            raise UsageError(f"--at #{missing}: the scan has no still numbered {missing}")
+        numbers = pictures
     outside = [n for n in numbers if not 0 <= n < index.frames]
     if outside:
         raise UsageError(f"--at #{outside[0]} is outside the film (pictures 0 to {index.frames - 1})")

@@ -13,6 +13,7 @@ import numpy as np
 
 from vidcolor.errors import UsageError
 from vidcolor.media import VideoInfo
+from vidcolor.media.seek import display_turns
 from vidcolor.media.segments import scan_frames
 from vidcolor.pipeline.options import ColorizeOptions
 from vidcolor.reference.guide import GuideParams, ReferenceGuide
@@ -65,7 +66,7 @@ def _check(src_stamp: tuple[str, int, int], info: VideoInfo, specs: tuple[Refere
 def _as_coded(ref: LoadedReference, rotation: int) -> LoadedReference:
     """A keyframe is made from the picture as a player shows it (turned by the stream's display
     rotation); the pipeline colours the decoded pictures, so turn it back."""
-    turns = round(rotation / 90) % 4
+    turns = display_turns(rotation)
     if not ref.is_keyframe or not turns:
         return ref
     return dataclasses.replace(ref, lab=np.ascontiguousarray(np.rot90(ref.lab, -turns)))
@@ -76,13 +77,13 @@ def _still_numbers_to_pictures(src: Path, info: VideoInfo, specs: tuple[Referenc
     from vidcolor.media.sequence import find_sequence
 
     seq = find_sequence(src, info.average_rate)
-    position = {n: k for k, n in enumerate(seq.numbers)}
     out = []
     for spec in specs:
         if spec.at is not None and spec.at.frame is not None:
-            if spec.at.frame not in position:
+            picture = seq.position(spec.at.frame)
+            if picture is None:
                 raise UsageError(f"keyframe {spec}: {seq.pattern} has no still numbered {spec.at.frame}")
-            spec = ReferenceSpec(spec.path, RefTime(frame=position[spec.at.frame]))
+            spec = ReferenceSpec(spec.path, RefTime(frame=picture))
         out.append(spec)
     return tuple(out)
 
