@@ -11,6 +11,10 @@ encoder):
   it scores no better, no setting of theirs will.
 - test-time augmentation: the distributions of a mirrored render, and of one 1.2x larger,
   averaged with the plain one, decoded at a few temperatures.
+- the geometric median of each pixel's distribution instead of its annealed mean: the ab that
+  minimises the expected |ab error| under the distribution, so the best decoding there is for the
+  benchmark's error if the network's distributions were calibrated (with the shipped gate and
+  knee, and without the gate).
 
 It also prints the mean ab of the shipped decoding and of the truth per L* band: a warm
 bias in the shadows (the maroon coats) would show there as a shift the gain cannot undo.
@@ -31,6 +35,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from vidcolor.color.bins import ab_bins
 from vidcolor.color.decoding import Decoding, annealed_mean, certainty
 from vidcolor.color.lab import lab_to_rgb
 from vidcolor.engines import open_engine
@@ -47,12 +52,26 @@ from archival_tune import _score_size  # noqa: E402
 L_KNOTS = torch.tensor([0.0, 15, 25, 35, 45, 60, 75, 90, 100])
 C_KNOTS = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0])
 TTA_TEMPERATURES = (0.7, 0.6, 0.5)
+MEDIAN_TEMPERATURES = (1.0, 0.85, 0.7)
+
+
+def geometric_median(probs: torch.Tensor, iterations: int = 10, eps: float = 2.0) -> torch.Tensor:
+    """(B, 2, H, W): per pixel, the ab minimising sum_k p_k |ab - c_k| over the bin centres c_k
+    (Weiszfeld's iteration from the mean; ``eps`` keeps a bin centre from dividing by zero)."""
+    centres = ab_bins(probs.device)
+    x = torch.einsum("bkhw,kc->bchw", probs, centres)
+    for _ in range(iterations):
+        distance = (x[:, None] - centres[None, :, :, None, None]).norm(dim=2).clamp_min(eps)
+        w = probs / distance
+        x = torch.einsum("bkhw,kc->bchw", w, centres) / w.sum(1, keepdim=True)
+    return x
 
 
 @dataclass
 class Picture:
     """One scored picture at the scoring size: film L, the network's plain annealed mean and
-    certainty (upsampled), what the shipped decoding gives, the truth, and the TTA decodings."""
+    certainty (upsampled), what the shipped decoding gives, the truth, and the other decodings
+    (TTA, geometric median)."""
 
     lightness: torch.Tensor
     plain: torch.Tensor
@@ -60,7 +79,7 @@ class Picture:
     shipped: torch.Tensor
     truth_rgb: np.ndarray
     truth_ab: torch.Tensor
-    tta: dict[str, torch.Tensor]
+    others: dict[str, torch.Tensor]
 
 
 def _tents(x: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
@@ -111,7 +130,7 @@ def fit_gain_table(pictures: list[Picture], iterations: int = 4, ridge: float = 
     return theta.float()
 
 
-def collect(items, loaded, engine, options: ColorizeOptions, with_tta: bool) -> list[Picture]:
+def collect(items, loaded, engine, options: ColorizeOptions, with_others: bool) -> list[Picture]:
     pictures = []
     for grey, truth in items:
         l_full = grey_l(np.repeat(grey[..., None], 3, -1))
@@ -125,8 +144,8 @@ def collect(items, loaded, engine, options: ColorizeOptions, with_tta: bool) -> 
         with torch.inference_mode():
             probs, _ = predict_probs(engine, l_full, plan.shape)
             shipped = plan.decoding.by_lightness(up(plan.decoding(probs)), l_small)
-            tta = {}
-            if with_tta:
+            others = {}
+            if with_others:
                 mirrored = predict_probs(engine, l_full.flip(-1), plan.shape)[0].flip(-1)
                 larger = tuple(-(-round(s * 1.2) // 32) * 32 for s in plan.shape)
                 scaled = F.interpolate(predict_probs(engine, l_full, larger)[0], size=probs.shape[-2:],
@@ -134,13 +153,19 @@ def collect(items, loaded, engine, options: ColorizeOptions, with_tta: bool) -> 
                 for t in TTA_TEMPERATURES:
                     decoding: Decoding = replace(plan.decoding, temperature=t)
                     for name, mix in (("mirror", (probs + mirrored) / 2), ("mirror+1.2x", (probs + mirrored + scaled) / 3)):
-                        tta[f"{name}, T {t:g}"] = decoding.by_lightness(up(decoding(mix)), l_small)
+                        others[f"{name}, T {t:g}"] = decoding.by_lightness(up(decoding(mix)), l_small)
+                gate = plan.decoding.gate(probs)
+                gate = 1.0 if gate is None else gate
+                for t in MEDIAN_TEMPERATURES:
+                    median = geometric_median(torch.softmax(probs.clamp_min(1e-12).log() / t, 1))
+                    others[f"geometric median, T {t:g}"] = plan.decoding.by_lightness(up(median * gate), l_small)
+                    others[f"geometric median, T {t:g}, no gate"] = plan.decoding.by_lightness(up(median), l_small)
             plain = up(annealed_mean(probs, plan.decoding.temperature))
             sure = up(certainty(probs))
         truth_small = F.interpolate(torch.from_numpy(truth).permute(2, 0, 1)[None].float(), size=size, mode="area")
         truth_rgb = truth_small[0].permute(1, 2, 0).round().byte().numpy()
         truth_ab = torch.from_numpy(cv2.cvtColor(truth_rgb.astype(np.float32) / 255, cv2.COLOR_RGB2Lab)[..., 1:]).permute(2, 0, 1)[None]
-        pictures.append(Picture(l_small, plain, sure, shipped, truth_rgb, truth_ab, tta))
+        pictures.append(Picture(l_small, plain, sure, shipped, truth_rgb, truth_ab, others))
     return pictures
 
 
@@ -214,7 +239,7 @@ def main() -> None:
     for name, pictures in sets.items():
         rows = {"grayscale": lambda p: torch.zeros_like(p.plain), "shipped": lambda p: p.shipped,
                 "error-minimising gain": fitted}
-        rows.update({k: (lambda p, k=k: p.tta[k]) for k in pictures[0].tta})
+        rows.update({k: (lambda p, k=k: p.others[k]) for k in pictures[0].others})
         for label, ab_of in rows.items():
             s = score(pictures, ab_of)
             print(f"| {name} | {label} | {s['ab_error']:.2f} | {s['wrong_vivid_pct']:.1f} | {s['shadow_tint_pct']:.1f} "

@@ -147,6 +147,18 @@ def test_bad_option_values_fail_before_the_model_loads(flag: str, value: str, tm
     assert flag in proc.stderr and "loaded" not in proc.stderr
 
 
+@pytest.mark.parametrize(("extra", "says"), [
+    (["--encoder", "efficientnet_b0"], "choose one of efficientnet_lite0"),
+    (["--encoder", "efficientnet_lite2", "--export", "v.pt"], "--export needs --encoder efficientnet_lite0"),
+])
+def test_bad_training_encoders_fail_before_any_training(extra: list[str], says: str, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    proc = vidcolor_cli("train", str(tmp_path / "pack.npz"), "--film", "--work-dir", str(work), "--steps", "1", *extra)
+    assert proc.returncode == 2
+    assert_clean_failure(proc, tmp_path)
+    assert says in proc.stderr and not work.exists()
+
+
 @pytest.mark.parametrize(("value", "says"), [("#500", "outside the film (pictures 0 to 240)"), ("40", "outside the film (0 to"),
                                             ("soon", "not seconds")])
 def test_bad_preview_times_fail_in_one_line(value: str, says: str, tmp_path: Path) -> None:

@@ -14,19 +14,20 @@ from tests.conftest import shared_path
 from vidcolor.errors import WeightsError
 from vidcolor.models import load_model
 from vidcolor.models._registry import get_weights
-from vidcolor.models.lite import load_encoder_state
+from vidcolor.models.lite import ENCODER_PACKAGES, Lite, load_encoder_state
 from vidcolor.models.weights_cache import sha256_of
 
 # ImageNet-1k classes 151..268 are dog breeds, 281..285 domestic cats.
 CAT_OR_DOG = range(151, 286)
 
 
-def test_encoder_mapping_classifies_cats_and_dogs() -> None:
-    """With the mapped state dict, timm's full efficientnet_lite0 recognises pets; a wrong
-    key mapping would fail to load (shapes) or give junk classes."""
+@pytest.mark.parametrize("encoder", list(ENCODER_PACKAGES))
+def test_encoder_mapping_classifies_cats_and_dogs(encoder: str) -> None:
+    """With the mapped state dict, timm's full network recognises pets; a wrong key mapping
+    would fail to load (shapes) or give junk classes."""
     folder = shared_path("datasets", "val", "cats_dogs")
-    net = timm.create_model("efficientnet_lite0", pretrained=False)
-    net.load_state_dict(load_encoder_state(), strict=True)
+    net = timm.create_model(encoder, pretrained=False)
+    net.load_state_dict(load_encoder_state(name=encoder), strict=True)
     net.eval()
     paths = sorted(folder.glob("*.jpg"))[:4]
     batch = []
@@ -37,6 +38,17 @@ def test_encoder_mapping_classifies_cats_and_dogs() -> None:
     with torch.inference_mode():
         top1 = net(x).argmax(dim=1).tolist()
     assert all(c in CAT_OR_DOG for c in top1), dict(zip([p.name for p in paths], top1))
+
+
+def test_a_wider_encoder_gets_a_decoder_that_fits_it() -> None:
+    """Lite2's stages are wider than Lite0's (48, 120, 352 channels against 40, 112, 320): the
+    decoder is built for the encoder it is given, and the output contract stays the same."""
+    model = Lite(encoder="efficientnet_lite2").eval()
+    assert model.decoder.up16.conv[0].in_channels == 352 + 120
+    with torch.inference_mode():
+        assert model(torch.zeros(1, 1, 64, 96)).shape == (1, 313, 16, 24)
+    with pytest.raises(WeightsError, match="unknown lite encoder"):
+        Lite(encoder="efficientnet_b0")
 
 
 @pytest.mark.parametrize("name", ["lite", "lite.v2", "lite.v1"])

