@@ -10,6 +10,7 @@ Registered, with its weights record, in ``vidcolor/models/catalog.py``.
 from __future__ import annotations
 
 import importlib
+import warnings
 from pathlib import Path
 
 import timm
@@ -57,7 +58,10 @@ def load_encoder_state(path: Path | None = None, name: str = DEFAULT_ENCODER) ->
     prediction in the tests.
     """
     path = path or encoder_weights_path(name)
-    source = torch.load(path, map_location="cpu", weights_only=True)
+    with warnings.catch_warnings():
+        # the Lite1/Lite2 packages' checkpoints are pickled with protocol 4, which torch warns of and reads
+        warnings.filterwarnings("ignore", message="Detected pickle protocol")
+        source = torch.load(path, map_location="cpu", weights_only=True)
     target = timm.create_model(name, pretrained=False).state_dict()
     if len(source) != len(target) or any(a.shape != b.shape for a, b in zip(source.values(), target.values())):
         raise WeightsError(f"{path}: its {len(source)} tensors do not line up with timm's {name} ({len(target)})")
