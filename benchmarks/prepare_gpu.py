@@ -16,6 +16,7 @@ benchmarks/grow_training_set.py) to .gpu/train/ instead of a slice of ../shared/
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.metadata
 import shutil
 import subprocess
@@ -61,7 +62,7 @@ def fp16_encoder_package(dest: Path, encoder: str = DEFAULT_ENCODER) -> None:
     with its ImageNet checkpoint stored in FP16: lite's frozen blocks only read it, and
     load_state_dict casts it back to float32."""
     checkpoint = encoder_weights_path(encoder)
-    package = Path(sys.modules[ENCODER_PACKAGES[encoder][0]].__file__).parent
+    package = Path(importlib.import_module(ENCODER_PACKAGES[encoder][0]).__file__).parent
     target = dest / package.name
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", checkpoint.name))
