@@ -8,13 +8,19 @@ encoder):
   a bilinear table over L* and certainty knots, fitted by iteratively reweighted least
   squares (toward the mean |ab error| the benchmark reports) on training photographs, not on
   the pictures it is scored on. It can stand in for the gate, the knee and any gain ramp; if
-  it scores no better, no setting of theirs will.
+  it scores no better, no setting of theirs will. A second table is also split by the hue of the
+  decoded colour (6 sectors): a network whose blues and greens are right but whose reds and
+  browns are not could take more colour on the first and less on the second.
 - test-time augmentation: the distributions of a mirrored render, and of one 1.2x larger,
   averaged with the plain one, decoded at a few temperatures.
 - the geometric median of each pixel's distribution instead of its annealed mean: the ab that
   minimises the expected |ab error| under the distribution, so the best decoding there is for the
   benchmark's error if the network's distributions were calibrated (with the shipped gate and
   knee, and without the gate).
+- spatial fill: where the gate takes a pixel's colour away, the colour of its sure neighbours of
+  similar L* instead (normalised convolution, weighted by their gate, at the network's output
+  resolution), and the same pooling applied to the distributions before decoding. Everything
+  above decides per pixel; this is the one probe that uses the picture around it.
 
 It also prints the mean ab of the shipped decoding and of the truth per L* band: a warm
 bias in the shadows (the maroon coats) would show there as a shift the gain cannot undo.
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -53,6 +60,8 @@ L_KNOTS = torch.tensor([0.0, 15, 25, 35, 45, 60, 75, 90, 100])
 C_KNOTS = torch.tensor([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0])
 TTA_TEMPERATURES = (0.7, 0.6, 0.5)
 MEDIAN_TEMPERATURES = (1.0, 0.85, 0.7)
+HUE_SECTORS = 6  # the table by hue too: where the network's hues are right, more colour; where not, less
+SPATIAL_RADII = (3, 10)  # in output pixels (stride 4): 12 and 40 pixels of the network's input
 
 
 def geometric_median(probs: torch.Tensor, iterations: int = 10, eps: float = 2.0) -> torch.Tensor:
@@ -65,6 +74,26 @@ def geometric_median(probs: torch.Tensor, iterations: int = 10, eps: float = 2.0
         w = probs / distance
         x = torch.einsum("bkhw,kc->bchw", w, centres) / w.sum(1, keepdim=True)
     return x
+
+
+def sure_neighbours(x: torch.Tensor, weight: torch.Tensor, lightness: torch.Tensor, radius: int,
+                    sigma_l: float = 8.0) -> torch.Tensor:
+    """Per pixel, the mean of x over a disc of ``radius``, weighted by ``weight`` and by the
+    similarity of L* (Gaussian, ``sigma_l``): an edge-aware normalised convolution."""
+    pad = (radius,) * 4
+    xp, lp, wp = (F.pad(t, pad, mode="replicate") for t in (x, lightness, weight))
+    h, w = x.shape[-2:]
+    num, den = torch.zeros_like(x), torch.zeros_like(weight)
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dy * dy + dx * dx > radius * radius:
+                continue
+            window = (..., slice(radius + dy, radius + dy + h), slice(radius + dx, radius + dx + w))
+            wj = wp[window] * torch.exp(-(lp[window] - lightness) ** 2 / (2 * sigma_l ** 2)
+                                        - (dy * dy + dx * dx) / (radius * radius / 2))
+            num += wj * xp[window]
+            den += wj
+    return num / den.clamp_min(1e-8)
 
 
 @dataclass
@@ -93,28 +122,58 @@ def _tents(x: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _basis(lightness: torch.Tensor, sure: torch.Tensor) -> torch.Tensor:
-    return (_tents(lightness, L_KNOTS)[:, :, None] * _tents(sure, C_KNOTS)[:, None, :]).flatten(1)
+def _hue_tents(ab: torch.Tensor, sectors: int) -> torch.Tensor:
+    """(N, sectors) circular linear-interpolation weights of the hue of ab (N, 2)."""
+    h = torch.atan2(ab[:, 1], ab[:, 0]) % (2 * math.pi) / (2 * math.pi) * sectors
+    low = h.floor().long() % sectors
+    w = h - h.floor()
+    out = torch.zeros(len(ab), sectors)
+    out.scatter_(1, low[:, None], (1 - w)[:, None])
+    out.scatter_add_(1, ((low + 1) % sectors)[:, None], w[:, None])
+    return out
 
 
-def _pixels(p: Picture, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _basis(lightness: torch.Tensor, sure: torch.Tensor, plain: torch.Tensor | None = None, hues: int = 0) -> torch.Tensor:
+    """(N, knots) weights of each pixel on the table's knots: L* x certainty, and with ``hues``
+    sectors also the hue of the plain annealed mean (N, 2)."""
+    phi = (_tents(lightness, L_KNOTS)[:, :, None] * _tents(sure, C_KNOTS)[:, None, :]).flatten(1)
+    if hues:
+        phi = (phi[:, :, None] * _hue_tents(plain, hues)[:, None, :]).flatten(1)
+    return phi
+
+
+def _pixels(p: Picture, step: int, hues: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     sub = (0, slice(None), slice(None, None, step), slice(None, None, step))
-    phi = _basis(p.lightness[sub].flatten(), p.sure[sub].flatten())
-    return phi, p.plain[sub].flatten(1).T, p.truth_ab[sub].flatten(1).T
+    plain = p.plain[sub].flatten(1).T
+    phi = _basis(p.lightness[sub].flatten(), p.sure[sub].flatten(), plain, hues)
+    return phi, plain, p.truth_ab[sub].flatten(1).T
 
 
-def fit_gain_table(pictures: list[Picture], iterations: int = 4, ridge: float = 1e-3, step: int = 2) -> torch.Tensor:
+def table_gain(p: Picture, theta: torch.Tensor, hues: int = 0) -> torch.Tensor:
+    """The fitted table's gain at each pixel of a picture, (1, 1, H, W)."""
+    plain = p.plain.flatten(2)[0].T
+    return (_basis(p.lightness.flatten(), p.sure.flatten(), plain, hues) @ theta).view_as(p.lightness)
+
+
+def fit_gain_table(pictures: list[Picture], iterations: int = 4, ridge: float = 1e-3, step: int = 2,
+                   hues: int = 0) -> torch.Tensor:
     """Knot gains minimising the mean |g * plain - truth| over the pictures (IRLS), with a ridge
-    toward 1 and toward equal neighbours so that sparse knots stay near their neighbours."""
-    n_l, n_c = len(L_KNOTS), len(C_KNOTS)
-    theta = torch.ones(n_l * n_c, dtype=torch.float64)
-    pairs = [(i * n_c + j, (i + di) * n_c + j + dj) for i in range(n_l) for j in range(n_c)
-             for di, dj in ((1, 0), (0, 1)) if i + di < n_l and j + dj < n_c]
+    toward 1 and toward equal neighbours (hue sectors wrap around) so that sparse knots stay near
+    their neighbours."""
+    n_l, n_c, n_h = len(L_KNOTS), len(C_KNOTS), hues or 1
+    theta = torch.ones(n_l * n_c * n_h, dtype=torch.float64)
+
+    def index(i: int, j: int, k: int) -> int:
+        return (i * n_c + j) * n_h + k % n_h
+
+    pairs = [(index(i, j, k), index(i + di, j + dj, k + dk)) for i in range(n_l) for j in range(n_c) for k in range(n_h)
+             for di, dj, dk in ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+             if i + di < n_l and j + dj < n_c and (dk == 0 or n_h > 2)]
     for it in range(iterations):
         a = torch.zeros(len(theta), len(theta), dtype=torch.float64)
         b = torch.zeros(len(theta), dtype=torch.float64)
         for p in pictures:
-            phi, plain, truth = (t.double() for t in _pixels(p, step))
+            phi, plain, truth = (t.double() for t in _pixels(p, step, hues))
             weight = torch.ones(len(phi), dtype=torch.float64) if it == 0 else \
                 1 / ((phi @ theta)[:, None] * plain - truth).norm(dim=1).clamp_min(2.0)
             a += (phi.T * ((plain * plain).sum(1) * weight)) @ phi
@@ -160,6 +219,16 @@ def collect(items, loaded, engine, options: ColorizeOptions, with_others: bool) 
                     median = geometric_median(torch.softmax(probs.clamp_min(1e-12).log() / t, 1))
                     others[f"geometric median, T {t:g}"] = plan.decoding.by_lightness(up(median * gate), l_small)
                     others[f"geometric median, T {t:g}, no gate"] = plan.decoding.by_lightness(up(median), l_small)
+                l_low = F.interpolate(l_full, size=probs.shape[-2:], mode="area")
+                sure_weight = gate + 1e-3 if torch.is_tensor(gate) else torch.ones_like(l_low)
+                ab_gated = plan.decoding(probs)
+                for radius in SPATIAL_RADII:
+                    fill = sure_neighbours(ab_gated, sure_weight, l_low, radius)
+                    others[f"spatial fill, r {radius}"] = plan.decoding.by_lightness(
+                        up(ab_gated + (1 - sure_weight.clamp(0, 1)) * fill), l_small)
+                    pooled = sure_neighbours(probs, sure_weight, l_low, radius)
+                    others[f"pooled distributions, r {radius}"] = plan.decoding.by_lightness(
+                        up(plan.decoding(pooled)), l_small)
             plain = up(annealed_mean(probs, plan.decoding.temperature))
             sure = up(certainty(probs))
         truth_small = F.interpolate(torch.from_numpy(truth).permute(2, 0, 1)[None].float(), size=size, mode="area")
@@ -224,12 +293,11 @@ def main() -> None:
     # seeds from 1000 on: the fitting pictures' film grain differs from the scored ones'
     fitting = collect(photo_films(SHARED / "datasets" / "train", args.fit_photos, 1000), loaded, engine, options, False)
     theta = fit_gain_table(fitting)
+    theta_hue = fit_gain_table(fitting, hues=HUE_SECTORS)
     table = theta.view(len(L_KNOTS), len(C_KNOTS)).numpy()
     print(f"error-minimising gain, rows L* {L_KNOTS.int().tolist()}, columns certainty {C_KNOTS.tolist()}:")
     print(np.array2string(table, precision=2, suppress_small=True))
 
-    def fitted(p: Picture) -> torch.Tensor:
-        return p.plain * (_basis(p.lightness.flatten(), p.sure.flatten()) @ theta).view_as(p.lightness)
 
     print("| set | decoding | ab error | wrong-vivid % | shadow-tint % | colourfulness / truth |")
     print("|---|---|---|---|---|---|")
@@ -238,7 +306,8 @@ def main() -> None:
             "fitting photos": fitting[:200]}
     for name, pictures in sets.items():
         rows = {"grayscale": lambda p: torch.zeros_like(p.plain), "shipped": lambda p: p.shipped,
-                "error-minimising gain": fitted}
+                "error-minimising gain": lambda p: p.plain * table_gain(p, theta),
+                f"error-minimising gain, {HUE_SECTORS} hue sectors": lambda p: p.plain * table_gain(p, theta_hue, HUE_SECTORS)}
         rows.update({k: (lambda p, k=k: p.others[k]) for k in pictures[0].others})
         for label, ab_of in rows.items():
             s = score(pictures, ab_of)
