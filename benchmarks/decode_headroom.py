@@ -1,6 +1,6 @@
 """How much a model's decoding has left to give (issue 11), before anyone tunes it again.
 
-Two upper-bound probes against the shipped decoding (gate, knee, T, prior correction), on the
+Upper-bound probes against the shipped decoding (gate, knee, T, prior correction), on the
 film frames and val photographs that benchmarks/archival_tune.py scores (no smoother, no
 encoder):
 
@@ -297,8 +297,6 @@ def main() -> None:
     table = theta.view(len(L_KNOTS), len(C_KNOTS)).numpy()
     print(f"error-minimising gain, rows L* {L_KNOTS.int().tolist()}, columns certainty {C_KNOTS.tolist()}:")
     print(np.array2string(table, precision=2, suppress_small=True))
-
-
     print("| set | decoding | ab error | wrong-vivid % | shadow-tint % | colourfulness / truth |")
     print("|---|---|---|---|---|---|")
     sets = {"films": collect(film_frames(), loaded, engine, options, True),

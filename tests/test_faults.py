@@ -141,7 +141,7 @@ def test_signal_mid_run_exits_cleanly(signum: int, code: int, word: str, tmp_pat
 @pytest.mark.timeout(900)  # five real CLI runs, each bounded by its own waits
 def test_signals_at_random_moments(tmp_path: Path) -> None:
     rng = random.Random(7)
-    # half the film (with its audio) is as long a window for the signals, at half the suite's time
+    # half the film (with its audio) still gives the signals seconds of writing to land in, for 2/3 of the time
     src = clip_prefix(media("bw/hackverify_steamboat_willie_1928.mp4"), tmp_path / "steamboat.mp4", 3.5)
     # the moments are drawn within one undisturbed run's writing time, which a faster engine shortens
     (tmp_path / "baseline").mkdir()
