@@ -7,8 +7,9 @@ is that value, at the scan's own depth.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
-import sys
+import tempfile
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -18,17 +19,25 @@ import numpy as np
 import pytest
 
 from tests.conftest import media
+from tests.corpus import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-c", "import sys; import tests.conftest; from vidcolor.cli.main import main; sys.exit(main(sys.argv[1:]))"]
 TINY = ["--model", "tiny", "--random-weights", "0", "--batch-size", "4", "-q"]
 W, H = 96, 54
 DPX_NUMBERS = [1, 2, 3, 4, 6, 7, 8, 9]  # 5 is missing: a gap stays a gap
 
 
+# forked from a warm process: each case skips the seconds of imports a fresh interpreter pays
+_RUNNER = CliRunner(("vidcolor.cli.app", "tests.conftest"))
+
+
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
-                          stdin=subprocess.DEVNULL)
+    """``vidcolor ARGS``; its stdout and stderr come back together, as both."""
+    log = Path(tempfile.mkdtemp(prefix="vidcolor-cli-")) / "log.txt"
+    code, out, _ = _RUNNER.run(list(args), timeout=300, log_path=log)
+    shutil.rmtree(log.parent)
+    assert code is not None, f"vidcolor {' '.join(args)} ran past 300 s"
+    return subprocess.CompletedProcess(args, code, out, out)
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
