@@ -202,7 +202,8 @@ def collect(items, loaded, engine, options: ColorizeOptions, with_others: bool) 
         l_small = F.interpolate(l_full, size=size, mode="area")
         with torch.inference_mode():
             probs, _ = predict_probs(engine, l_full, plan.shape)
-            shipped = plan.decoding.by_lightness(up(plan.decoding(probs)), l_small)
+            decoded = plan.decoding(probs)  # gated annealed mean at the output resolution
+            shipped = plan.decoding.by_lightness(up(decoded), l_small)
             others = {}
             if with_others:
                 mirrored = predict_probs(engine, l_full.flip(-1), plan.shape)[0].flip(-1)
@@ -221,11 +222,10 @@ def collect(items, loaded, engine, options: ColorizeOptions, with_others: bool) 
                     others[f"geometric median, T {t:g}, no gate"] = plan.decoding.by_lightness(up(median), l_small)
                 l_low = F.interpolate(l_full, size=probs.shape[-2:], mode="area")
                 sure_weight = gate + 1e-3 if torch.is_tensor(gate) else torch.ones_like(l_low)
-                ab_gated = plan.decoding(probs)
                 for radius in SPATIAL_RADII:
-                    fill = sure_neighbours(ab_gated, sure_weight, l_low, radius)
+                    fill = sure_neighbours(decoded, sure_weight, l_low, radius)
                     others[f"spatial fill, r {radius}"] = plan.decoding.by_lightness(
-                        up(ab_gated + (1 - sure_weight.clamp(0, 1)) * fill), l_small)
+                        up(decoded + (1 - sure_weight.clamp(0, 1)) * fill), l_small)
                     pooled = sure_neighbours(probs, sure_weight, l_low, radius)
                     others[f"pooled distributions, r {radius}"] = plan.decoding.by_lightness(
                         up(plan.decoding(pooled)), l_small)
